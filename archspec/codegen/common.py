@@ -1,0 +1,124 @@
+"""Shared machinery of the source emitters.
+
+Literals reach generated code only through ``pyrepr`` and names only through ``Namespace``, so a
+spec can never inject code; templates render with ``StrictUndefined`` so a missing value fails
+loudly instead of printing nothing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+from collections.abc import Callable, Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from archspec.diagnostics import SpecError
+from archspec.passes.check import Report
+from archspec.passes.check import check as check_graph
+from archspec.spec.load import reload_with
+
+
+def pyrepr(value: Any) -> str:
+    """A Python literal for plain data (tuples for lists), formatted as ruff would."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot write {value!r} as a literal")
+        return repr(value)
+    if isinstance(value, str):
+        text = repr(value)
+        if text.startswith("'") and '"' not in value:
+            text = '"' + text[1:-1].replace("\\'", "'") + '"'
+        return text
+    if isinstance(value, list | tuple):
+        items = [pyrepr(v) for v in value]
+        return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{pyrepr(k)}: {pyrepr(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+class Namespace:
+    """Hands out unique Python identifiers: never a keyword, builtin or an already used name."""
+
+    def __init__(self, reserved: Iterable[str] = ()) -> None:
+        self.used = set(reserved) | set(dir(builtins))
+
+    def claim(self, wanted: str) -> str:
+        """``wanted`` itself when free, else ``wanted_1``, ``wanted_2``, ..."""
+        base = wanted if wanted.isidentifier() and not keyword.iskeyword(wanted) else f"v_{wanted}"
+        candidate, count = base, 0
+        while candidate in self.used:
+            count += 1
+            candidate = f"{base}_{count}"
+        self.used.add(candidate)
+        return candidate
+
+
+def templates_root() -> Path:
+    """Templates ship inside the wheel as ``archspec/templates``; in a checkout they live in
+    ``templates/`` at the top level."""
+    packaged = Path(str(resources.files("archspec"))) / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
+
+
+@cache
+def environment(backend: str) -> jinja2.Environment:
+    """The jinja2 environment for one backend's templates."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_root() / backend)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["pyrepr"] = pyrepr
+    return env
+
+
+def _perturbations(value: Any) -> list[Any]:
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value + 1, value + 2, value * 2]
+    if isinstance(value, float):
+        return [value * 2 + 0.5, value / 2]
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return [[v + 1 for v in value], [v * 2 for v in value], [v + 7 for v in value]]
+    return []
+
+
+def free_params(report: Report, render: Callable[[Report], str]) -> tuple[str, ...]:
+    """Params that generated code can keep as ``build_model`` arguments.
+
+    ``render`` must name every param symbolically where a field takes its value. A param is
+    free when changing it leaves that rendering unchanged: every effect it has goes through the
+    places it is named. A param that also moves derived numbers (a PyTorch ``in_features``, a
+    computed padding, a repeat count) is baked in as the value the spec was loaded with.
+    """
+    base = render(report)
+    found = []
+    for name, value in report.graph.params.items():
+        for candidate in _perturbations(value):
+            try:
+                other = check_graph(reload_with(report.graph, **{name: candidate}))
+            except SpecError:
+                continue
+            if render(other) == base:
+                found.append(name)
+            break
+    return tuple(found)

@@ -1,0 +1,1 @@
+"""Passes over the IR (shape inference, parameter, MACs and memory counts)."""

@@ -1,0 +1,149 @@
+"""The checker: shapes, parameters, MACs and activation memory of every layer, no framework.
+
+One pass over the graph in topological order applies each op's shape, parameter and MACs rules.
+Problems are collected (a layer whose inputs failed is skipped, so one mistake is reported once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archspec.diagnostics import Diagnostic, SpecError
+from archspec.ir.graph import Graph, Node
+from archspec.ops.base import ShapeError, Weight
+from archspec.ops.shapes import Shape, product
+
+DEFAULT_MAX_PARAMS = 2_000_000_000
+BYTES_PER_VALUE = 4  # float32
+
+
+@dataclass(frozen=True)
+class LayerReport:
+    """What the checker knows of one layer."""
+
+    node: Node
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    weights: tuple[Weight, ...]
+    macs: int
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def kind(self) -> str:
+        return self.node.kind
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(w.size for w in self.weights if w.trainable)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(w.size for w in self.weights if not w.trainable)
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def activation_bytes(self) -> int:
+        return product(self.output_shape) * BYTES_PER_VALUE
+
+
+@dataclass(frozen=True)
+class Report:
+    """A checked graph: per-layer reports (in graph order) and totals.
+
+    Parameter conventions: Keras counts every weight (``total_params``), splitting trainable and
+    non-trainable (BatchNorm moving statistics). PyTorch's ``parameters()`` hold exactly the
+    trainable ones (``torch_parameters``) and its buffers the rest (``torch_buffers``, not
+    counting BatchNorm's ``num_batches_tracked`` counters). FLOPs are reported as 2 x MACs.
+    Activation memory is the sum of every layer's output (input included) at batch 1 in
+    float32, without reuse: an upper bound on what inference must hold.
+    """
+
+    graph: Graph
+    layers: tuple[LayerReport, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {layer.name: layer for layer in self.layers})
+
+    def layer(self, name: str) -> LayerReport:
+        return self._by_name[name]  # type: ignore[attr-defined]
+
+    @property
+    def name(self) -> str:
+        return self.graph.name
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layer(self.graph.output).output_shape
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(layer.trainable_params for layer in self.layers)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(layer.non_trainable_params for layer in self.layers)
+
+    @property
+    def total_params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    torch_parameters = trainable_params
+    torch_buffers = non_trainable_params
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def activation_bytes(self) -> int:
+        return sum(layer.activation_bytes for layer in self.layers)
+
+
+def check(graph: Graph, max_params: int = DEFAULT_MAX_PARAMS) -> Report:
+    """Infer every shape and count every parameter; raise SpecError listing all problems."""
+    shapes: dict[str, Shape] = {}
+    layers: list[LayerReport] = []
+    problems: list[Diagnostic] = []
+    for node in graph.nodes:
+        if any(name not in shapes for name in node.inputs):
+            continue  # an input already failed and was reported
+        inputs = tuple(shapes[name] for name in node.inputs)
+        try:
+            output = node.op.output_shape(inputs)
+            if any(size <= 0 for size in output):
+                raise ShapeError(f"output shape {output} has an empty axis (input {inputs})")
+            weights = tuple(node.op.weights(inputs))
+        except ShapeError as err:
+            field = err.field if err.field != "inputs" else None
+            path = f"{node.source.path}.{err.field}" if field else node.source.path
+            problems.append(Diagnostic(err.message, node.source.locate(field), path, err.hint))
+            continue
+        shapes[node.name] = output
+        layers.append(LayerReport(node, inputs, output, weights, node.op.macs(inputs, output)))
+    if problems:
+        raise SpecError(problems)
+    report = Report(graph, tuple(layers))
+    if report.total_params > max_params:
+        where = graph.input.source.location
+        raise SpecError(
+            [
+                Diagnostic(
+                    f"the model would hold {report.total_params:,} parameters, over the limit of "
+                    f"{max_params:,}",
+                    where,
+                    "layers",
+                    "raise it on purpose with --max-params",
+                )
+            ]
+        )
+    return report

@@ -1,0 +1,1 @@
+"""The spec language: YAML with locations -> expansion -> validated IR graph."""

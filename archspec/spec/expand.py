@@ -1,0 +1,472 @@
+"""Expansion: params substituted, blocks inlined, repeats unrolled, names assigned.
+
+The result is a flat list of ``Entry`` (one per node) whose fields are still located YAML, so
+that validation can point at the exact value at fault. Values are data: ``$name`` substitutes a
+param or block argument, ``${name}`` interpolates it into a string; nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from archspec.diagnostics import Diagnostic, Location, SpecError, did_you_mean
+from archspec.spec.names import name_problem, node_name_problem
+from archspec.spec.source import YMap, YNode, YScalar, YSeq
+
+MAX_NODES = 50_000
+RESERVED_KEYS = ("name", "inputs", "repeat")
+ARG_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (float, int),
+    "str": (str,),
+    "bool": (bool,),
+    "list": (list,),
+    "any": (object,),
+}
+_REF_RE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
+_INTERP_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class Entry:
+    """One node to be: its op kind, located fields, and inputs (entry ids once resolved)."""
+
+    uid: int
+    kind: str
+    fields: YMap
+    path: str
+    location: Location
+    name: str | None = None
+    name_location: Location | None = None
+    inputs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Scope:
+    """Names visible to ``inputs:`` refs: the local names of one layer list."""
+
+    prefix: str
+    input_uid: int | None
+    names: dict[str, int] = field(default_factory=dict)
+    pending: list[tuple[Entry, str, Location, str]] = field(default_factory=list)
+
+
+class Expander:
+    """Turns a spec's located tree into entries; collects diagnostics instead of stopping."""
+
+    def __init__(self, params: dict[str, YNode], blocks: dict[str, YMap]) -> None:
+        self.root_env = params
+        self.blocks = blocks
+        self.entries: list[Entry] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.block_counts: dict[str, int] = {}
+
+    # -- reporting -----------------------------------------------------------------------------
+    def error(self, message: str, where: Location, path: str = "", hint: str = "") -> None:
+        self.diagnostics.append(Diagnostic(message, where, path, hint))
+
+    def guard_size(self, where: Location, path: str) -> None:
+        if len(self.entries) > MAX_NODES:
+            self.error(
+                f"the spec expands to more than {MAX_NODES:,} layers; refusing it", where, path
+            )
+            raise SpecError(self.diagnostics)
+
+    # -- substitution ---------------------------------------------------------------------------
+    def substitute(self, node: YNode, env: dict[str, YNode], path: str) -> YNode:
+        """Replace ``$name`` by the bound value and interpolate ``${name}`` in strings."""
+        if isinstance(node, YScalar) and isinstance(node.value, str) and "$" in node.value:
+            match = _REF_RE.match(node.value)
+            if match:
+                bound = self.lookup(match.group(1), env, node.location, path)
+                return bound if bound is not None else node
+            text = _INTERP_RE.sub(
+                lambda m: self._interpolate(m.group(1), env, node, path), node.value
+            )
+            return YScalar(node.location, text.replace("$$", "$"))
+        if isinstance(node, YSeq):
+            items = [
+                self.substitute(item, env, f"{path}[{i}]") for i, item in enumerate(node.items)
+            ]
+            return YSeq(node.location, items, param=node.param)
+        if isinstance(node, YMap):
+            items = {k: self.substitute(v, env, f"{path}.{k}") for k, v in node.items.items()}
+            return YMap(node.location, items, node.key_locations, param=node.param)
+        return node
+
+    def lookup(self, name: str, env: dict[str, YNode], where: Location, path: str) -> YNode | None:
+        if name in env:
+            return env[name]
+        self.error(f"undefined param or argument '${name}'", where, path, did_you_mean(name, env))
+        return None
+
+    def _interpolate(self, name: str, env: dict[str, YNode], node: YNode, path: str) -> str:
+        bound = self.lookup(name, env, node.location, path)
+        if bound is None:
+            return ""
+        if not isinstance(bound, YScalar):
+            self.error(
+                f"'${{{name}}}' must be a scalar to interpolate into a string", node.location, path
+            )
+            return ""
+        return str(bound.value)
+
+    # -- layer lists ----------------------------------------------------------------------------
+    def expand_list(
+        self, layers: YNode, env: dict[str, YNode], scope: _Scope, path: str, stack: tuple[str, ...]
+    ) -> int | None:
+        """Expand one layer list as a chain; returns the id of its last entry."""
+        previous = scope.input_uid
+        items = layers.items if isinstance(layers, YSeq) else []
+        for index, item in enumerate(items):
+            item_path = f"{path}[{index}]"
+            if not isinstance(item, YMap):
+                self.error(
+                    "a layer must be a mapping like '- conv2d: {filters: 64}'",
+                    item.location,
+                    item_path,
+                )
+                continue
+            previous = self.expand_item(item, env, scope, item_path, stack, previous)
+        for entry, ref, where, ref_path in scope.pending:
+            target = scope.input_uid if ref == "input" else scope.names.get(ref)
+            if target is None:
+                hint = did_you_mean(ref, [*scope.names, "input"])
+                self.error(f"unknown input '{ref}'", where, ref_path, hint)
+            else:
+                entry.inputs.append(target)
+        scope.pending.clear()
+        return previous
+
+    def expand_item(
+        self,
+        item: YMap,
+        env: dict[str, YNode],
+        scope: _Scope,
+        path: str,
+        stack: tuple[str, ...],
+        previous: int | None,
+    ) -> int | None:
+        kinds = [key for key in item.items if key not in RESERVED_KEYS]
+        if len(kinds) != 1:
+            found = ", ".join(kinds) or "none"
+            self.error(
+                f"a layer needs exactly one op or block key, found {found}", item.location, path
+            )
+            return previous
+        kind = kinds[0]
+        times = self.repeat_count(item, env, path)
+        for repetition in range(times):
+            name = self.local_name(item, env, path, times, repetition)
+            if kind in self.blocks:
+                previous = self.expand_block(kind, item, env, scope, path, stack, previous, name)
+            else:
+                previous = self.add_entry(kind, item, env, scope, path, previous, name)
+            self.guard_size(item.location, path)
+        return previous
+
+    def repeat_count(self, item: YMap, env: dict[str, YNode], path: str) -> int:
+        node = item.get("repeat")
+        if node is None:
+            return 1
+        node = self.substitute(node, env, f"{path}.repeat")
+        value = node.value if isinstance(node, YScalar) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            self.error(
+                f"repeat must be a positive int, got {value!r}", node.location, f"{path}.repeat"
+            )
+            return 1
+        if value > MAX_NODES:
+            self.error(
+                f"repeat {value:,} exceeds the limit of {MAX_NODES:,} layers",
+                node.location,
+                f"{path}.repeat",
+            )
+            raise SpecError(self.diagnostics)
+        return value
+
+    def local_name(
+        self, item: YMap, env: dict[str, YNode], path: str, times: int, repetition: int
+    ) -> str | None:
+        node = item.get("name")
+        if node is None:
+            return None
+        node = self.substitute(node, env, f"{path}.name")
+        value = node.value if isinstance(node, YScalar) else None
+        problem = node_name_problem(value) if isinstance(value, str) else f"invalid name {value!r}"
+        if problem:
+            self.error(problem, node.location, f"{path}.name")
+            return None
+        return f"{value}_{repetition + 1}" if times > 1 else value
+
+    def register(
+        self, scope: _Scope, local: str | None, uid: int, where: Location, path: str
+    ) -> None:
+        if local is None:
+            return
+        if local in scope.names and scope.names[local] != uid:
+            previous = self.entries[scope.names[local]]
+            self.error(
+                f"duplicate name '{local}' (first used at {previous.location})",
+                where,
+                f"{path}.name",
+            )
+        scope.names[local] = uid
+
+    def add_entry(
+        self,
+        kind: str,
+        item: YMap,
+        env: dict[str, YNode],
+        scope: _Scope,
+        path: str,
+        previous: int | None,
+        local: str | None,
+    ) -> int | None:
+        fields = self.substitute(item.items[kind], env, f"{path}.{kind}")
+        if isinstance(fields, YScalar) and fields.value is None:
+            fields = YMap(fields.location, {}, {})
+        if not isinstance(fields, YMap):
+            self.error(
+                f"the fields of '{kind}' must be a mapping (use {{}} for none)",
+                fields.location,
+                f"{path}.{kind}",
+            )
+            return previous
+        entry = Entry(len(self.entries), kind, fields, path, item.key_locations[kind])
+        if local is not None:
+            entry.name = scope.prefix + local
+            entry.name_location = item.get("name").location  # type: ignore[union-attr]
+        self.entries.append(entry)
+        self.register(scope, local, entry.uid, entry.location, path)
+        self.wire(entry, item, env, scope, path, previous)
+        return entry.uid
+
+    def wire(
+        self,
+        entry: Entry,
+        item: YMap,
+        env: dict[str, YNode],
+        scope: _Scope,
+        path: str,
+        previous: int | None,
+    ) -> None:
+        refs = item.get("inputs")
+        if refs is None:
+            if previous is None:
+                self.error(
+                    f"'{entry.kind}' has no input: it is first and the scope has none",
+                    entry.location,
+                    path,
+                )
+            else:
+                entry.inputs.append(previous)
+            return
+        refs = self.substitute(refs, env, f"{path}.inputs")
+        ref_items = refs.items if isinstance(refs, YSeq) else [refs]
+        for i, ref in enumerate(ref_items):
+            if not (isinstance(ref, YScalar) and isinstance(ref.value, str)):
+                self.error(
+                    "inputs must be a list of layer names", ref.location, f"{path}.inputs[{i}]"
+                )
+                continue
+            scope.pending.append((entry, ref.value, ref.location, f"{path}.inputs[{i}]"))
+
+    # -- blocks ---------------------------------------------------------------------------------
+    def expand_block(
+        self,
+        block: str,
+        item: YMap,
+        env: dict[str, YNode],
+        scope: _Scope,
+        path: str,
+        stack: tuple[str, ...],
+        previous: int | None,
+        local: str | None,
+    ) -> int | None:
+        where = item.key_locations[block]
+        if block in stack:
+            chain = " -> ".join([*stack, block])
+            self.error(f"recursive block '{block}' ({chain})", where, path)
+            return previous
+        definition = self.blocks[block]
+        args_env = self.bind_args(block, definition, item, env, path)
+        if args_env is None:
+            return previous
+        if local is None:
+            count = self.block_counts.get(block, 0)
+            self.block_counts[block] = count + 1
+            local = block if count == 0 else f"{block}_{count}"
+        inner = _Scope(prefix=scope.prefix + local + "_", input_uid=previous)
+        if item.get("inputs") is not None:
+            self.error(
+                "a block call takes its input from the chain; wire inside the block",
+                where,
+                f"{path}.inputs",
+            )
+        start = len(self.entries)
+        last = self.expand_list(
+            definition.items["layers"], args_env, inner, f"{path}.{block}", (*stack, block)
+        )
+        if local is not None and last is not None and len(self.entries) > start:
+            self.register(scope, local, last, where, path)
+        return last
+
+    def bind_args(
+        self, block: str, definition: YMap, item: YMap, env: dict[str, YNode], path: str
+    ) -> dict[str, YNode] | None:
+        declared = definition.get("args")
+        declared_items = declared.items if isinstance(declared, YMap) else {}
+        call = self.substitute(item.items[block], env, f"{path}.{block}")
+        if isinstance(call, YScalar) and call.value is None:
+            call = YMap(call.location, {}, {})
+        if not isinstance(call, YMap):
+            self.error(
+                f"the arguments of block '{block}' must be a mapping",
+                call.location,
+                f"{path}.{block}",
+            )
+            return None
+        ok = True
+        for key in call.items:
+            if key not in declared_items:
+                hint = did_you_mean(key, declared_items)
+                self.error(
+                    f"block '{block}' has no argument '{key}'",
+                    call.key_locations[key],
+                    f"{path}.{block}.{key}",
+                    hint,
+                )
+                ok = False
+        bound = dict(self.root_env)
+        for key, spec in declared_items.items():
+            type_name = (
+                spec.value if isinstance(spec, YScalar) and isinstance(spec.value, str) else None
+            )
+            required = type_name in ARG_TYPES
+            if key in call.items:
+                value = call.items[key]
+                if required and not _has_type(value, ARG_TYPES[type_name]):  # type: ignore[index]
+                    self.error(
+                        f"argument '{key}' of block '{block}' must be {type_name}, got {_describe(value)}",
+                        value.location,
+                        f"{path}.{block}.{key}",
+                    )
+                    ok = False
+                bound[key] = value
+            elif required:
+                self.error(
+                    f"block '{block}' needs argument '{key}' ({type_name})",
+                    call.location,
+                    f"{path}.{block}",
+                )
+                ok = False
+            else:
+                bound[key] = self.substitute(spec, self.root_env, f"blocks.{block}.args.{key}")
+        return bound if ok else None
+
+
+def _has_type(node: YNode, types: tuple[type, ...]) -> bool:
+    if object in types:
+        return True
+    if list in types:
+        return isinstance(node, YSeq)
+    if not isinstance(node, YScalar):
+        return False
+    value = node.value
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+def _describe(node: YNode) -> str:
+    if isinstance(node, YScalar):
+        return f"{node.value!r}"
+    return "a list" if isinstance(node, YSeq) else "a mapping"
+
+
+def bind_params(
+    declared: YMap | None, overrides: dict[str, Any], filename: str, root: YMap
+) -> tuple[dict[str, YNode], list[Diagnostic]]:
+    """Params env: each default, replaced by an override of the same type; all tagged by name."""
+    problems: list[Diagnostic] = []
+    items = declared.items if declared else {}
+    where = root.key_locations.get("params", root.location)
+    env: dict[str, YNode] = {}
+    for name, node in items.items():
+        problem = name_problem(name)
+        if problem:
+            problems.append(Diagnostic(problem, declared.key_locations[name], f"params.{name}"))  # type: ignore[union-attr]
+        env[name] = _tag(node, name)
+    for name, value in overrides.items():
+        if name not in items:
+            problems.append(
+                Diagnostic(
+                    f"override {name}={value!r}: no such param",
+                    where,
+                    "params",
+                    did_you_mean(name, items),
+                )
+            )
+            continue
+        default = items[name]
+        problem = _override_problem(default, value)
+        if problem:
+            problems.append(
+                Diagnostic(
+                    f"override {name}={value!r}: {problem}", default.location, f"params.{name}"
+                )
+            )
+            continue
+        if (
+            isinstance(default, YScalar)
+            and isinstance(default.value, float)
+            and not isinstance(value, bool)
+        ):
+            value = float(value)
+        env[name] = _tag(_from_python(value, default.location), name)
+    return env, problems
+
+
+def _override_problem(default: YNode, value: Any) -> str | None:
+    if isinstance(default, YScalar):
+        expected = default.value
+        if expected is None:
+            return (
+                None
+                if value is None or isinstance(value, int | float | str | bool)
+                else "must be a scalar"
+            )
+        if isinstance(expected, bool) or isinstance(value, bool):
+            ok = isinstance(expected, bool) and isinstance(value, bool)
+        elif isinstance(expected, float):
+            ok = isinstance(value, int | float)
+        else:
+            ok = isinstance(value, type(expected))
+        return None if ok else f"must be {type(expected).__name__} like the default {expected!r}"
+    if isinstance(default, YSeq):
+        if not isinstance(value, list | tuple):
+            return "must be a list like the default"
+        kinds = {type(item.value) for item in default.items if isinstance(item, YScalar)}
+        if len(kinds) == 1 and not all(type(v) in kinds for v in value):
+            return f"must be a list of {kinds.pop().__name__}"
+        return None
+    return None if isinstance(value, dict) else "must be a mapping like the default"
+
+
+def _from_python(value: Any, where: Location) -> YNode:
+    if isinstance(value, list | tuple):
+        return YSeq(where, [_from_python(v, where) for v in value])
+    if isinstance(value, dict):
+        return YMap(
+            where,
+            {str(k): _from_python(v, where) for k, v in value.items()},
+            {str(k): where for k in value},
+        )
+    return YScalar(where, value)
+
+
+def _tag(node: YNode, name: str) -> YNode:
+    return replace(node, param=name)

@@ -1,0 +1,85 @@
+"""What a spec may use as a name: identifiers that are safe as Keras layer names, PyTorch
+attribute names and Python variables in generated code."""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+IDENTIFIER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+
+# Attributes of keras.Model / torch.nn.Module that a submodule name would shadow.
+RESERVED = frozenset(
+    {
+        "add_module",
+        "apply",
+        "buffers",
+        "call",
+        "children",
+        "compile",
+        "cpu",
+        "cuda",
+        "double",
+        "dtype",
+        "eval",
+        "evaluate",
+        "extra_repr",
+        "fit",
+        "float",
+        "forward",
+        "get_layer",
+        "half",
+        "input",
+        "inputs",
+        "layers",
+        "load_state_dict",
+        "losses",
+        "modules",
+        "name",
+        "outputs",
+        "parameters",
+        "predict",
+        "regularization_loss",
+        "reset_parameters",
+        "self",
+        "state_dict",
+        "summary",
+        "to",
+        "train",
+        "training",
+        "type",
+        "weights",
+        "x",
+        "zero_grad",
+        "torch",
+        "nn",
+        "F",
+        "keras",
+        "ops",
+        "np",
+        "math",
+        "super",
+        "model",
+        "build_model",
+    }
+)
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` cannot name a node, block or param; None when it can."""
+    if not isinstance(name, str) or not IDENTIFIER_RE.match(name):
+        return (
+            f"invalid name {name!r}: use a letter then letters, digits or underscores "
+            "(at most 63 characters, ASCII)"
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"invalid name {name!r}: it is a Python keyword"
+    return None
+
+
+def node_name_problem(name: str) -> str | None:
+    """Like ``name_problem``, also refusing names that would shadow framework attributes."""
+    problem = name_problem(name)
+    if problem is None and name in RESERVED:
+        return f"invalid node name {name!r}: it would shadow a framework attribute"
+    return problem
