@@ -240,7 +240,7 @@ class Expander:
             entry.name = scope.prefix + local
             entry.name_location = item.get("name").location  # type: ignore[union-attr]
         self.entries.append(entry)
-        self.register(scope, local, entry.uid, entry.location, path)
+        self.register(scope, local, entry.uid, entry.name_location or entry.location, path)
         self.wire(entry, item, env, scope, path, previous)
         return entry.uid
 

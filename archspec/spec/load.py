@@ -109,19 +109,17 @@ def _expand(root: YMap, header: SpecHeader, expander: Expander) -> tuple[list[En
     scope = _Scope(prefix="", input_uid=0, names={header.input.name: 0})
     last = expander.expand_list(root.items["layers"], expander.root_env, scope, "layers", ())
     output = last if last is not None else 0
-    if header.output is not None:
-        where = root.items["output"].location
-        if header.output not in scope.names:
-            expander.error(
-                f"unknown output '{header.output}'",
-                where,
-                "output",
-                did_you_mean(header.output, scope.names),
-            )
-        else:
-            output = scope.names[header.output]
     _assign_names(expander.entries)
     _check_unique(expander)
+    if header.output is not None:
+        # The output may name any node, auto-named ones included (as they appear in `check`).
+        names = {entry.name: entry.uid for entry in expander.entries}
+        if header.output in names:
+            output = names[header.output]
+        else:
+            where = root.items["output"].location
+            hint = did_you_mean(header.output, names)
+            expander.error(f"unknown output '{header.output}'", where, "output", hint)
     return expander.entries, output
 
 

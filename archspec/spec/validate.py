@@ -32,16 +32,22 @@ def diagnostics_from(
         loc = tuple(item["loc"])
         target, suffix = locate(node, loc)
         path = base_path + suffix
-        if item["type"] == "extra_forbidden" and isinstance(target, YMap):
-            key = str(loc[len(_matched(node, loc))])
+        if item["type"] == "extra_forbidden":
+            # Point at the unknown key itself, inside its parent mapping.
+            parent, parent_path = locate(node, loc[:-1])
+            key = str(loc[-1])
             choices = _fields_at(model, loc[:-1])
-            diag = Diagnostic(
+            where = (
+                parent.key_locations.get(key, parent.location)
+                if isinstance(parent, YMap)
+                else parent.location
+            )
+            found[f"{parent_path}.{key}"] = Diagnostic(
                 f"unknown field '{key}'",
-                target.key_locations.get(key, target.location),
-                f"{path}.{key}",
+                where,
+                f"{base_path}{parent_path}.{key}",
                 did_you_mean(key, choices) or (f"fields: {', '.join(choices)}" if choices else ""),
             )
-            found[f"{path}.{key}"] = diag
             continue
         if item["type"] == "missing":
             field = str(loc[-1])
@@ -56,19 +62,6 @@ def diagnostics_from(
         text = f"invalid value {given!r}: {message}" if not isinstance(given, dict) else message
         found[path] = Diagnostic(text, target.location, path)
     return sorted(found.values(), key=lambda d: (d.location.line, d.location.col))
-
-
-def _matched(node: YNode, loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    matched = []
-    for key in loc:
-        if (isinstance(node, YMap) and isinstance(key, str) and key in node.items) or (
-            isinstance(node, YSeq) and isinstance(key, int) and 0 <= key < len(node.items)
-        ):
-            node = node.items[key]
-        else:
-            break
-        matched.append(key)
-    return tuple(matched)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
