@@ -17,11 +17,11 @@ from archspec.diagnostics import Diagnostic, SpecError
 __version__ = "0.1.0"
 
 
-def transfer_weights(source: Any, target: Any) -> None:
+def transfer_weights(source: Any, target: Any, spec: Any = None) -> None:
     """Copy weights between two models built from the same spec (Keras <-> PyTorch, either way)."""
     from archspec.transfer import transfer_weights as transfer
 
-    transfer(source, target)
+    transfer(source, target, spec)
 
 
 __all__ = ["Diagnostic", "SpecError", "build", "check", "generate", "load", "transfer_weights"]

@@ -1,0 +1,147 @@
+"""Calls and statements as generated code, already laid out the way ``ruff format`` lays them.
+
+The generated module must pass ``ruff format --check`` without running ruff at generation time,
+so the few statement shapes we emit (an assignment of a call, a signature) wrap themselves with
+ruff's rule: everything on one line if it fits; else the arguments on one indented line; else
+one argument per line with a trailing comma.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+LINE_LENGTH = 100
+INDENT = "    "
+
+
+@dataclass
+class Call:
+    """``func(args..., key=value...)`` with every argument already written as code."""
+
+    func: str
+    args: list[str] = field(default_factory=list)
+    kwargs: list[tuple[str, str]] = field(default_factory=list)
+
+    def arguments(self) -> list[str]:
+        return [*self.args, *(f"{key}={value}" for key, value in self.kwargs)]
+
+    def __str__(self) -> str:
+        return f"{self.func}({', '.join(self.arguments())})"
+
+
+def wrap(depth: int, head: str, items: list[str], tail: str) -> list[str]:
+    """``head`` + comma-separated ``items`` + ``tail`` at indentation ``depth``, ruff-style.
+
+    ``head`` ends with the opening bracket and ``tail`` starts with the closing one.
+    """
+    pad, inner = INDENT * depth, INDENT * (depth + 1)
+    one_line = f"{pad}{head}{', '.join(items)}{tail}"
+    if len(one_line) <= LINE_LENGTH or not items:
+        return [one_line]
+    hugged = inner + ", ".join(items)
+    if len(hugged) <= LINE_LENGTH:
+        return [pad + head, hugged, pad + tail]
+    return [pad + head, *(f"{inner}{item}," for item in items), pad + tail]
+
+
+def assign(depth: int, target: str, call: Call) -> list[str]:
+    """``target = call`` as ruff would format it."""
+    return wrap(depth, f"{target} = {call.func}(", call.arguments(), ")")
+
+
+def with_comment(depth: int, code: str, comment: str) -> list[str]:
+    """A statement with a trailing comment, the comment moved above when the line is too long."""
+    line = f"{INDENT * depth}{code}  # {comment}"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    return [f"{INDENT * depth}# {comment}", f"{INDENT * depth}{code}"]
+
+
+def docstring(depth: int, text: str) -> list[str]:
+    """A docstring statement: escaped, paragraphs kept, lines within the line length."""
+    pad = INDENT * depth
+    safe = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    single = f'{pad}"""{" ".join(safe.split())}"""'
+    if "\n" not in safe and len(single) <= LINE_LENGTH and not safe.endswith('"'):
+        return [single]
+    width = LINE_LENGTH - len(pad)
+    lines: list[str] = []
+    for paragraph in safe.split("\n\n"):
+        first = not lines
+        if lines:
+            lines.append("")
+        words = " ".join(paragraph.split())
+        lines += textwrap.wrap(
+            words,
+            width,
+            initial_indent='"""' if first else "",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+    return [f"{pad}{line}" if line else "" for line in [*lines, '"""']]
+
+
+def _closing_match(text: str) -> int:
+    """Index of the bracket that opens the one ``text`` ends with (-1 when unbalanced)."""
+    pairs, depth = {")": "(", "]": "["}, 0
+    for index in range(len(text) - 1, -1, -1):
+        char = text[index]
+        if char in ")]":
+            depth += 1
+        elif char in "([":
+            depth -= 1
+            if depth == 0:
+                return index if pairs[text[-1]] == char else -1
+    return -1
+
+
+def split_top(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` outside brackets and strings."""
+    parts, depth, start, index, quote = [], 0, 0, 0, ""
+    while index < len(text):
+        char = text[index]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, index):
+            parts.append(text[start:index].strip())
+            start = index = index + len(separator)
+            continue
+        index += 1
+    return [*parts, text[start:].strip()]
+
+
+def layout(depth: int, head: str, expr: str, tail: str = "") -> list[str]:
+    """``head + expr + tail`` split the way ruff splits an over-long expression statement:
+    at the brackets of the last call or list, operands of ``+``/``*`` inside parentheses."""
+    pad, inner = INDENT * depth, INDENT * (depth + 1)
+    line = f"{pad}{head}{expr}{tail}"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    for operator in (" + ", " * "):
+        operands = split_top(expr, operator)
+        if len(operands) > 1 and head.endswith("= "):
+            return [f"{pad}{head}(", *layout(depth + 1, "", expr), f"{pad}){tail}"]
+        if len(operands) > 1 and not head:  # inside brackets: one operand per line
+            rest = [f"{pad}{operator.strip()} {o}" for o in operands[1:]]
+            return [pad + operands[0], *rest[:-1], rest[-1] + tail]
+    opening = _closing_match(expr) if expr[-1:] in ")]" else -1
+    if opening < 0:
+        return [line]
+    if head.endswith("= ") and len(f"{pad}{head}{expr[: opening + 1]}") > LINE_LENGTH:
+        return [f"{pad}{head}(", *layout(depth + 1, "", expr), f"{pad}){tail}"]
+    content, closing = expr[opening + 1 : -1], expr[-1]
+    items = split_top(content, ",") if content else []
+    if len(inner + content) <= LINE_LENGTH or not items:
+        body = [inner + content] if content else []
+    elif len(items) == 1:
+        body = layout(depth + 1, "", items[0])
+    else:
+        body = [part for item in items for part in layout(depth + 1, "", item, ",")]
+    return [f"{pad}{head}{expr[: opening + 1]}", *body, f"{pad}{closing}{tail}"]

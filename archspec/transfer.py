@@ -1,0 +1,101 @@
+"""Weight transfer between models built from the same spec, in any pair of backends.
+
+Each backend reads and writes weights in the IR's layout (Keras's layout and order, moving
+statistics included), so a transfer is ``target.set_weights(source.get_weights())`` through the
+IR, whatever the two frameworks are: transposes, the NHWC/NCHW flatten permutation and depthwise
+regrouping all live in the backend that differs from the IR.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from archspec.backends import BackendError, get_backend
+from archspec.passes.check import Report
+
+# Where a model's class is defined -> the backend that reads it; decided without importing any
+# framework (a model that exists has already imported its own).
+_FRAMEWORKS = (("torch", "torch"), ("keras", "keras"), ("tensorflow", "keras"))
+
+
+def backend_of(model: Any) -> str:
+    """``torch`` or ``keras``, from the classes the model is made of."""
+    for cls in type(model).__mro__:
+        root = cls.__module__.split(".")[0]
+        for prefix, backend in _FRAMEWORKS:
+            if root == prefix:
+                return backend
+    raise BackendError(
+        f"cannot transfer weights of a {type(model).__name__}: not a Keras or torch model"
+    )
+
+
+def _structure(report: Report) -> list[tuple[str, tuple[Any, ...]]]:
+    return [(layer.name, layer.weights) for layer in report.layers if layer.weights]
+
+
+def spec_report(source: Any, target: Any, spec: Any = None) -> Report:
+    """The report both models were built from: ``spec`` when given, else their own."""
+    if spec is not None:
+        from archspec.api import check
+
+        return check(spec)
+    reports = [getattr(m, "archspec_report", None) for m in (source, target)]
+    found = [r for r in reports if r is not None]
+    if not found:
+        raise BackendError("neither model was built by archspec: pass spec=... to transfer_weights")
+    if len(found) == 2 and _structure(found[0]) != _structure(found[1]):
+        raise BackendError(
+            f"the models come from different networks ({found[0].name!r} and {found[1].name!r}): "
+            "their layers or weight shapes differ"
+        )
+    return found[0]
+
+
+def transfer_weights(source: Any, target: Any, spec: Any = None) -> None:
+    """Copy every weight of ``source`` into ``target`` (Keras <-> PyTorch, either way).
+
+    Args:
+        source: a ``keras.Model`` or ``torch.nn.Module`` built by archspec.
+        target: another one built from the same spec (same or other framework).
+        spec: the spec (path, Graph or Report) when the models were not built by archspec.
+
+    Raises:
+        BackendError: the models do not come from the same network, or a weight is missing.
+    """
+    report = spec_report(source, target, spec)
+    weights = get_backend(backend_of(source)).get_weights(source, report)
+    get_backend(backend_of(target)).set_weights(target, report, weights)
+
+
+def random_weights(report: Report, seed: int = 0) -> dict[str, list[Any]]:
+    """Random IR-layout weights that exercise every value a transfer must carry.
+
+    Unlike a fresh model's (zero biases, unit statistics), every bias, beta, gamma and moving
+    statistic differs from its default, and kernels keep activations near unit scale
+    (uniform with variance 1 / fan_in), so a misplaced value shows in the outputs.
+    """
+    rng = np.random.default_rng(seed)
+    vectors = {
+        "gamma": lambda n: rng.uniform(0.5, 1.5, n),
+        "moving_variance": lambda n: rng.uniform(0.5, 1.5, n),
+    }
+    found: dict[str, list[Any]] = {}
+    for layer in report.layers:
+        arrays = []
+        for weight in layer.weights:
+            if len(weight.shape) == 1:
+                draw = vectors.get(weight.name, lambda n: rng.normal(0.0, 0.2, n))
+                value = draw(weight.shape)
+            else:
+                # inputs per output: (kh, kw, in) for kernels, one channel's window for depthwise
+                fan_in = math.prod(weight.shape[: -2 if weight.name == "depthwise" else -1])
+                limit = math.sqrt(3.0 / fan_in)
+                value = rng.uniform(-limit, limit, weight.shape)
+            arrays.append(value.astype("float32"))
+        if arrays:
+            found[layer.name] = arrays
+    return found
