@@ -1,11 +1,22 @@
-"""Human and machine summaries of a checked graph (``archspec check``)."""
+"""Human and machine summaries of a checked graph (``archspec check``).
+
+The text summary is one table like Keras's ``model.summary()`` (layer, op, key attributes,
+output shape, params, MACs; plus the inputs of each layer when the graph branches), then the
+totals. In a terminal it is drawn with rich; piped, it is plain text, and rich is never imported.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+import sys
+from typing import IO, Any
 
 from archspec.ops.shapes import Shape
 from archspec.passes.check import LayerReport, Report
+
+HEADER = ("Layer", "Op", "Attributes", "Output shape", "Params", "MACs")
+CONNECTED = "Connected to"
+NUMERIC = {"Params", "MACs"}
 
 
 def shape_text(shape: Shape, layout: str = "channels_last") -> str:
@@ -49,42 +60,154 @@ def _layer_json(layer: LayerReport) -> dict[str, Any]:
     }
 
 
-def megabytes(count: int, bytes_per_value: int = 4) -> str:
-    return f"{count * bytes_per_value / 2**20:,.2f} MB"
+def readable_bytes(size: float) -> str:
+    """``241.04 KB``: 1024-based units, two decimals, as Keras's summary prints weight memory."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} TB"
 
 
-def to_text(report: Report, layout: str = "channels_last") -> str:
-    """A table like Keras's ``model.summary()``, with op attributes and MACs, then totals."""
-    header = ("Layer", "Op", "Attributes", "Output shape", "Params", "MACs")
+def weight_size(count: int, bytes_per_value: int = 4) -> str:
+    """The memory of ``count`` float32 values."""
+    return readable_bytes(count * bytes_per_value)
+
+
+def is_chain(report: Report) -> bool:
+    """True when every layer reads exactly the one before it (no branch, no merge)."""
+    layers = report.layers
+    return all(layer.node.inputs == (before.name,) for before, layer in itertools.pairwise(layers))
+
+
+def table(report: Report, layout: str = "channels_last") -> tuple[list[str], list[list[str]]]:
+    """Column names and one row of cells per layer; a DAG adds Keras's "Connected to" column."""
+    header = list(HEADER)
     rows = [
-        (
+        [
             layer.name,
             layer.kind,
             layer.node.op.describe(),
             shape_text(layer.output_shape, layout),
             f"{layer.params:,}",
             f"{layer.macs:,}",
-        )
+        ]
         for layer in report.layers
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    right = {4, 5}
+    if not is_chain(report):
+        header.append(CONNECTED)
+        for row, layer in zip(rows, report.layers, strict=True):
+            row.append(", ".join(layer.node.inputs))
+    return header, rows
 
-    def line(row: tuple[str, ...]) -> str:
+
+def totals(report: Report) -> list[tuple[str, str]]:
+    """(label, value) lines under the table: parameters, their size, MACs, activations."""
+    trainable, frozen = report.trainable_params, report.non_trainable_params
+    return [
+        ("Total params", f"{report.total_params:,} ({weight_size(report.total_params)})"),
+        ("Trainable params", f"{trainable:,} ({weight_size(trainable)})"),
+        ("Non-trainable params", f"{frozen:,} ({weight_size(frozen)})"),
+        (
+            "PyTorch",
+            f"{report.torch_parameters:,} in parameters(), {report.torch_buffers:,} in buffers",
+        ),
+        ("MACs", f"{report.macs:,} (FLOPs = 2 x MACs = {report.flops:,})"),
+        (
+            "Activation memory",
+            f"{readable_bytes(report.activation_bytes)} (batch 1, float32, every output kept)",
+        ),
+    ]
+
+
+def to_text(report: Report, layout: str = "channels_last") -> str:
+    """The summary as plain text: fixed-width columns, numbers right-aligned."""
+    header, rows = table(report, layout)
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
         cells = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            cell.rjust(width) if name in NUMERIC else cell.ljust(width)
+            for name, cell, width in zip(header, row, widths, strict=True)
         ]
         return "  ".join(cells).rstrip()
 
     rule = "-" * len(line(header))
     out = [f'Model: "{report.name}"', rule, line(header), rule, *(line(r) for r in rows), rule]
-    out += [
-        f"Total params: {report.total_params:,} ({megabytes(report.total_params)})",
-        f"Trainable params: {report.trainable_params:,} ({megabytes(report.trainable_params)})",
-        f"Non-trainable params: {report.non_trainable_params:,} ({megabytes(report.non_trainable_params)})",
-        f"PyTorch: {report.torch_parameters:,} in parameters(), {report.torch_buffers:,} in buffers",
-        f"MACs: {report.macs:,} (FLOPs = 2 x MACs = {report.flops:,})",
-        f"Activation memory (batch 1, float32, no reuse): {report.activation_bytes / 2**20:,.2f} MB",
-    ]
+    out += [f"{label}: {value}" for label, value in totals(report)]
     return "\n".join(out)
+
+
+def to_rich(report: Report, layout: str = "channels_last", width: int | None = None) -> Any:
+    """The summary as a rich renderable (a table and the totals); imports rich.
+
+    When the table is wider than ``width`` the attributes move under the op, in the same cell,
+    so that no column is squeezed into broken numbers.
+    """
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    header, rows = table(report, layout)
+    natural = sum(max(len(row[i]) for row in [header, *rows]) + 2 for i in range(len(header)))
+    if width is not None and natural > width:
+        attributes = header.index("Attributes")
+        header.pop(attributes)
+        rows = [_merge(row, attributes, Text) for row in rows]
+    styles = {"Layer": "bold", "Op": "cyan", "Attributes": "dim", "Output shape": "green"}
+    grid = Table(
+        title=f'Model: "{report.name}"',
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for index, name in enumerate(header):
+        wraps = name in ("Attributes", "Op", CONNECTED)
+        words = [w for row in rows for w in str(row[index]).split()]
+        grid.add_column(
+            name,
+            justify="right" if name in NUMERIC else "left",
+            style=styles.get(name),
+            no_wrap=not wraps,
+            overflow="fold",
+            min_width=max([len(name), *map(len, words)]) if wraps else None,
+        )
+    for row in rows:
+        grid.add_row(*row)
+    sums = Table.grid(padding=(0, 1))
+    sums.add_column(style="bold")
+    sums.add_column()
+    for label, value in totals(report):
+        sums.add_row(f"{label}:", value)
+    return Group(grid, sums)
+
+
+def _merge(row: list[str], attributes: int, text: Any) -> list[Any]:
+    """The row with its attributes cell appended, dimmed, under the op cell."""
+    cells: list[Any] = list(row)
+    extra = cells.pop(attributes)
+    op = text(cells[attributes - 1])
+    if extra:
+        op.append("\n" + extra, style="dim")
+    cells[attributes - 1] = op
+    return cells
+
+
+def print_summary(
+    report: Report, layout: str = "channels_last", file: IO[str] | None = None
+) -> None:
+    """Print the summary: rich in a terminal, plain text when piped or redirected."""
+    stream = file if file is not None else sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        try:
+            from rich.console import Console
+        except ImportError:  # rich is optional: the plain table says the same
+            pass
+        else:
+            console = Console(file=stream)
+            console.print(to_rich(report, layout, width=console.width))
+            return
+    print(to_text(report, layout), file=stream)

@@ -13,6 +13,7 @@ from types import ModuleType
 BACKENDS = {
     "keras": "archspec.backends.keras",
     "torch": "archspec.backends.torch",
+    "onnx": "archspec.backends.onnx",
 }
 
 
