@@ -19,9 +19,21 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     temp = Path(temp_name)
     try:
         yield temp
+        # NOTE: mkstemp creates 0600 files; give the result the mode a plain open() would
+        # (or keep the mode of the file it replaces).
+        os.chmod(temp, _mode_for(target))
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_text(target: str | Path, text: str) -> None:

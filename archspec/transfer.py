@@ -8,6 +8,7 @@ regrouping all live in the backend that differs from the IR.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -18,23 +19,32 @@ from archspec.passes.check import Report
 
 # Where a model's class is defined -> the backend that reads it; decided without importing any
 # framework (a model that exists has already imported its own).
-_FRAMEWORKS = (("torch", "torch"), ("keras", "keras"), ("tensorflow", "keras"))
+_FRAMEWORKS = (("torch", "torch"), ("keras", "keras"), ("tensorflow", "keras"), ("onnx", "onnx"))
 
 
 def backend_of(model: Any) -> str:
-    """``torch`` or ``keras``, from the classes the model is made of."""
+    """``torch``, ``keras`` or ``onnx``, from the classes the model is made of."""
     for cls in type(model).__mro__:
         root = cls.__module__.split(".")[0]
         for prefix, backend in _FRAMEWORKS:
             if root == prefix:
                 return backend
     raise BackendError(
-        f"cannot transfer weights of a {type(model).__name__}: not a Keras or torch model"
+        f"cannot transfer weights of a {type(model).__name__}: not a Keras, torch or ONNX model"
     )
 
 
 def _structure(report: Report) -> list[tuple[str, tuple[Any, ...]]]:
     return [(layer.name, layer.weights) for layer in report.layers if layer.weights]
+
+
+def _own_report(model: Any) -> Report | None:
+    """The report a model carries: an attribute on live models, metadata in ONNX files."""
+    report = getattr(model, "archspec_report", None)
+    if report is None and backend_of(model) == "onnx":
+        with contextlib.suppress(BackendError):
+            report = get_backend("onnx").report_of(model)
+    return report
 
 
 def spec_report(source: Any, target: Any, spec: Any = None) -> Report:
@@ -43,7 +53,7 @@ def spec_report(source: Any, target: Any, spec: Any = None) -> Report:
         from archspec.api import check
 
         return check(spec)
-    reports = [getattr(m, "archspec_report", None) for m in (source, target)]
+    reports = [_own_report(m) for m in (source, target)]
     found = [r for r in reports if r is not None]
     if not found:
         raise BackendError("neither model was built by archspec: pass spec=... to transfer_weights")
@@ -59,7 +69,7 @@ def transfer_weights(source: Any, target: Any, spec: Any = None) -> None:
     """Copy every weight of ``source`` into ``target`` (Keras <-> PyTorch, either way).
 
     Args:
-        source: a ``keras.Model`` or ``torch.nn.Module`` built by archspec.
+        source: a ``keras.Model``, ``torch.nn.Module`` or ONNX ``ModelProto`` built by archspec.
         target: another one built from the same spec (same or other framework).
         spec: the spec (path, Graph or Report) when the models were not built by archspec.
 
