@@ -19,9 +19,19 @@ input: {shape: [8, 8, 3]}
 # (layers section, expected line, message fragment, spec path fragment). Line numbers count the
 # 4 header lines, then "layers:" on line 5.
 CASES = [
-    ("  - conv2d: {filters: 4, kernel_size: 501}\n", 6, "kernel 501 > input 8", "layers[0].conv2d.kernel_size"),
+    (
+        "  - conv2d: {filters: 4, kernel_size: 501}\n",
+        6,
+        "kernel 501 > input 8",
+        "layers[0].conv2d.kernel_size",
+    ),
     ("  - conv2d: {filters: 0, kernel_size: 3}\n", 6, "greater than 0", "layers[0].conv2d.filters"),
-    ("  - conv2d: {filters: -2, kernel_size: 3}\n", 6, "greater than 0", "layers[0].conv2d.filters"),
+    (
+        "  - conv2d: {filters: -2, kernel_size: 3}\n",
+        6,
+        "greater than 0",
+        "layers[0].conv2d.filters",
+    ),
     ("  - max_pool2d: {pool_size: 9}\n", 6, "pool 9 > input 8", "layers[0].max_pool2d.pool_size"),
     ("  - conv2d: {filters: 4, kernel_size: 3}\n  - dense: {units: 3}\n", 7, "flat", "layers[1]"),
     (
@@ -45,11 +55,21 @@ CASES = [
         "cycle",
         "layers[0]",
     ),
-    ("  - flatten: {}\n  - dense: {units: 2}\n    inputs: [nowhere]\n", 8, "unknown input 'nowhere'", "inputs[0]"),
+    (
+        "  - flatten: {}\n  - dense: {units: 2}\n    inputs: [nowhere]\n",
+        8,
+        "unknown input 'nowhere'",
+        "inputs[0]",
+    ),
     ("  - dense: {units: $m}\n", 6, "undefined param or argument '$m'", "layers[0].dense.units"),
     ("  - conv_block: {filters: 2}\n", 6, "unknown op or block 'conv_block'", "layers[0]"),
     ("  - conv2x: {filters: 2}\n", 6, "did you mean 'conv2d'", "layers[0]"),
-    ("  - conv2d: {filter: 2, kernel_size: 3}\n", 6, "did you mean 'filters'", "layers[0].conv2d.filter"),
+    (
+        "  - conv2d: {filter: 2, kernel_size: 3}\n",
+        6,
+        "did you mean 'filters'",
+        "layers[0].conv2d.filter",
+    ),
     ("  - conv2d: {kernel_size: 3}\n", 6, "missing required field 'filters'", "layers[0].conv2d"),
     (
         "  - flatten: {}\n    name: same\n  - dense: {units: 2}\n    name: same\n",
@@ -100,14 +120,18 @@ def test_unknown_block_argument_and_recursion(spec_file, capsys) -> None:
     )
     assert run_check(spec_file(text)) == 2
     err = capsys.readouterr().err
-    assert re.search(r":15:\d+: error: .*block 'pair' has no argument 'unit'.*did you mean 'units'", err)
+    assert re.search(
+        r":15:\d+: error: .*block 'pair' has no argument 'unit'.*did you mean 'units'", err
+    )
     assert re.search(r":8:\d+: error: .*recursive block 'loop' \(loop -> loop\)", err)
 
 
 def test_override_errors_point_at_the_param(spec_file, capsys) -> None:
     file = spec_file(HEADER + "layers:\n  - flatten: {}\n")
     assert run_check(file, "--set", "n=wide") == 2
-    assert re.search(r":3:\d+: error: params.n: override n='wide': must be int", capsys.readouterr().err)
+    assert re.search(
+        r":3:\d+: error: params.n: override n='wide': must be int", capsys.readouterr().err
+    )
     assert run_check(file, "--set", "k=1") == 2
     assert "no such param" in capsys.readouterr().err
 
@@ -119,7 +143,10 @@ def test_override_errors_point_at_the_param(spec_file, capsys) -> None:
         ("- just\n- a list\n", "must be a mapping"),
         ("archspec: 1\nname: [unclosed\n", "invalid YAML"),
         ("archspec: 2\nname: x\ninput: {shape: [2]}\nlayers: [{flatten: {}}]\n", "archspec"),
-        ("archspec: 1\nname: x\ninput: {shape: [2]}\nlayers: [{flatten: {}}]\nextra: 1\n", "unknown field 'extra'"),
+        (
+            "archspec: 1\nname: x\ninput: {shape: [2]}\nlayers: [{flatten: {}}]\nextra: 1\n",
+            "unknown field 'extra'",
+        ),
         ("archspec: 1\nname: !!python/object:os.system x\n", "not allowed"),
     ],
 )

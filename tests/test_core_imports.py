@@ -45,7 +45,11 @@ def test_help_imports_no_framework() -> None:
 def test_the_probe_can_see_a_framework_import() -> None:
     """Guard the guard: the same probe does report a framework when one is imported."""
     result = subprocess.run(
-        [sys.executable, "-c", "import sys, torch; print('IMPORTED:' + str('torch' in sys.modules))"],
+        [
+            sys.executable,
+            "-c",
+            "import sys, torch; print('IMPORTED:' + str('torch' in sys.modules))",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -15,14 +15,63 @@ from archspec.ops.shapes import same_pads, window_output
 # (kind, fields, input shapes, output shape, trainable, non-trainable)
 CASES = [
     ("conv2d", {"filters": 8, "kernel_size": 3}, [(10, 10, 4)], (8, 8, 8), 3 * 3 * 4 * 8 + 8, 0),
-    ("conv2d", {"filters": 8, "kernel_size": 3, "padding": "same", "strides": 2}, [(11, 11, 4)], (6, 6, 8), 296, 0),
-    ("conv2d", {"filters": 8, "kernel_size": 3, "padding": 1, "use_bias": False}, [(10, 10, 4)], (10, 10, 8), 288, 0),
-    ("conv2d", {"filters": 8, "kernel_size": [3, 5], "padding": [[1, 0], [2, 2]]}, [(10, 10, 4)], (9, 10, 8), 3 * 5 * 4 * 8 + 8, 0),
-    ("conv2d", {"filters": 8, "kernel_size": 3, "dilation_rate": 2}, [(10, 10, 4)], (6, 6, 8), 296, 0),
-    ("conv2d", {"filters": 8, "kernel_size": 3, "groups": 2}, [(10, 10, 4)], (8, 8, 8), 3 * 3 * 2 * 8 + 8, 0),
+    (
+        "conv2d",
+        {"filters": 8, "kernel_size": 3, "padding": "same", "strides": 2},
+        [(11, 11, 4)],
+        (6, 6, 8),
+        296,
+        0,
+    ),
+    (
+        "conv2d",
+        {"filters": 8, "kernel_size": 3, "padding": 1, "use_bias": False},
+        [(10, 10, 4)],
+        (10, 10, 8),
+        288,
+        0,
+    ),
+    (
+        "conv2d",
+        {"filters": 8, "kernel_size": [3, 5], "padding": [[1, 0], [2, 2]]},
+        [(10, 10, 4)],
+        (9, 10, 8),
+        3 * 5 * 4 * 8 + 8,
+        0,
+    ),
+    (
+        "conv2d",
+        {"filters": 8, "kernel_size": 3, "dilation_rate": 2},
+        [(10, 10, 4)],
+        (6, 6, 8),
+        296,
+        0,
+    ),
+    (
+        "conv2d",
+        {"filters": 8, "kernel_size": 3, "groups": 2},
+        [(10, 10, 4)],
+        (8, 8, 8),
+        3 * 3 * 2 * 8 + 8,
+        0,
+    ),
     ("conv1d", {"filters": 5, "kernel_size": 4, "strides": 2}, [(20, 3)], (9, 5), 4 * 3 * 5 + 5, 0),
-    ("depthwise_conv2d", {"kernel_size": 3, "depth_multiplier": 2}, [(8, 8, 3)], (6, 6, 6), 3 * 3 * 3 * 2 + 6, 0),
-    ("separable_conv2d", {"filters": 7, "kernel_size": 3, "padding": "same"}, [(8, 8, 3)], (8, 8, 7), 27 + 3 * 7 + 7, 0),
+    (
+        "depthwise_conv2d",
+        {"kernel_size": 3, "depth_multiplier": 2},
+        [(8, 8, 3)],
+        (6, 6, 6),
+        3 * 3 * 3 * 2 + 6,
+        0,
+    ),
+    (
+        "separable_conv2d",
+        {"filters": 7, "kernel_size": 3, "padding": "same"},
+        [(8, 8, 3)],
+        (8, 8, 7),
+        27 + 3 * 7 + 7,
+        0,
+    ),
     ("dense", {"units": 5}, [(12,)], (5,), 12 * 5 + 5, 0),
     ("dense", {"units": 5, "use_bias": False}, [(12,)], (5,), 60, 0),
     ("batch_norm", {}, [(4, 4, 6)], (4, 4, 6), 12, 12),
@@ -31,8 +80,22 @@ CASES = [
     ("local_response_norm", {"size": 5}, [(6, 6, 8)], (6, 6, 8), 0, 0),
     ("max_pool2d", {"pool_size": 3, "strides": 2}, [(54, 54, 96)], (26, 26, 96), 0, 0),
     ("max_pool2d", {"pool_size": 2}, [(9, 9, 1)], (4, 4, 1), 0, 0),
-    ("max_pool2d", {"pool_size": 3, "strides": 2, "rounding": "ceil"}, [(14, 14, 1)], (7, 7, 1), 0, 0),
-    ("max_pool2d", {"pool_size": 3, "strides": 2, "padding": 1}, [(112, 112, 64)], (56, 56, 64), 0, 0),
+    (
+        "max_pool2d",
+        {"pool_size": 3, "strides": 2, "rounding": "ceil"},
+        [(14, 14, 1)],
+        (7, 7, 1),
+        0,
+        0,
+    ),
+    (
+        "max_pool2d",
+        {"pool_size": 3, "strides": 2, "padding": 1},
+        [(112, 112, 64)],
+        (56, 56, 64),
+        0,
+        0,
+    ),
     ("avg_pool2d", {"pool_size": 2, "padding": "same"}, [(9, 9, 2)], (5, 5, 2), 0, 0),
     ("global_avg_pool2d", {}, [(7, 7, 512)], (512,), 0, 0),
     ("global_max_pool2d", {}, [(7, 7, 512)], (512,), 0, 0),
@@ -62,14 +125,34 @@ def test_shape_and_params(kind, fields, inputs, output, trainable, frozen) -> No
 
 
 def test_every_op_has_a_case() -> None:
-    assert {case[0] for case in CASES} | {"elu", "relu6", "sigmoid", "tanh", "softmax", "silu", "gelu"} >= set(OPS)
+    assert {case[0] for case in CASES} | {
+        "elu",
+        "relu6",
+        "sigmoid",
+        "tanh",
+        "softmax",
+        "silu",
+        "gelu",
+    } >= set(OPS)
 
 
 REFUSED = [
-    ("conv2d", {"filters": 8, "kernel_size": 501}, [(224, 224, 3)], "kernel_size", "kernel 501 > input 224"),
+    (
+        "conv2d",
+        {"filters": 8, "kernel_size": 501},
+        [(224, 224, 3)],
+        "kernel_size",
+        "kernel 501 > input 224",
+    ),
     ("conv2d", {"filters": 8, "kernel_size": 3, "groups": 3}, [(10, 10, 4)], "groups", "groups=3"),
     ("conv2d", {"filters": 8, "kernel_size": 3}, [(10, 4)], None, "rank 3"),
-    ("conv2d", {"filters": 8, "kernel_size": 3, "strides": 2, "dilation_rate": 2}, [(10, 10, 4)], "strides", "dilation"),
+    (
+        "conv2d",
+        {"filters": 8, "kernel_size": 3, "strides": 2, "dilation_rate": 2},
+        [(10, 10, 4)],
+        "strides",
+        "dilation",
+    ),
     ("max_pool2d", {"pool_size": 9}, [(4, 4, 1)], "pool_size", "pool 9 > input 4"),
     ("max_pool2d", {"pool_size": 2, "padding": 2}, [(4, 4, 1)], "padding", "half the pool size"),
     ("dense", {"units": 3}, [(4, 4, 1)], None, "flat"),
@@ -91,7 +174,13 @@ def test_impossible_inputs_are_refused(kind, fields, inputs, field, message) -> 
 
 @pytest.mark.parametrize(
     ("size", "kernel", "stride", "expected"),
-    [(224, 11, 4, (3, 4)), (26, 5, 1, (2, 2)), (11, 3, 2, (1, 1)), (10, 3, 2, (0, 1)), (7, 1, 2, (0, 0))],
+    [
+        (224, 11, 4, (3, 4)),
+        (26, 5, 1, (2, 2)),
+        (11, 3, 2, (1, 1)),
+        (10, 3, 2, (0, 1)),
+        (7, 1, 2, (0, 0)),
+    ],
 )
 def test_same_padding_follows_tensorflow(size, kernel, stride, expected) -> None:
     before, after = same_pads(size, kernel, stride)

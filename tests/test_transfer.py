@@ -168,7 +168,7 @@ def test_transfer_needs_models_of_one_network() -> None:
     other = archspec.build(CASES["dense_no_bias"], backend="keras")
     with pytest.raises(BackendError, match="different networks"):
         archspec.transfer_weights(first, other)
-    with pytest.raises(BackendError, match="not a Keras or torch model"):
+    with pytest.raises(BackendError, match="not a Keras, torch or ONNX model"):
         archspec.transfer_weights(first, object())
 
 

@@ -7,11 +7,13 @@ Problems are collected (a layer whose inputs failed is skipped, so one mistake i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.ir.graph import Graph, Node
 from archspec.ops.base import ShapeError, Weight
 from archspec.ops.shapes import Shape, product
+from archspec.passes.gc_pause import gc_paused
 
 DEFAULT_MAX_PARAMS = 2_000_000_000
 BYTES_PER_VALUE = 4  # float32
@@ -35,11 +37,13 @@ class LayerReport:
     def kind(self) -> str:
         return self.node.kind
 
-    @property
+    # NOTE: cached (summaries read each count several times per layer); the dataclass is
+    # frozen, so a cached value cannot go stale.
+    @cached_property
     def trainable_params(self) -> int:
         return sum(w.size for w in self.weights if w.trainable)
 
-    @property
+    @cached_property
     def non_trainable_params(self) -> int:
         return sum(w.size for w in self.weights if not w.trainable)
 
@@ -81,11 +85,11 @@ class Report:
     def output_shape(self) -> Shape:
         return self.layer(self.graph.output).output_shape
 
-    @property
+    @cached_property
     def trainable_params(self) -> int:
         return sum(layer.trainable_params for layer in self.layers)
 
-    @property
+    @cached_property
     def non_trainable_params(self) -> int:
         return sum(layer.non_trainable_params for layer in self.layers)
 
@@ -93,10 +97,15 @@ class Report:
     def total_params(self) -> int:
         return self.trainable_params + self.non_trainable_params
 
-    torch_parameters = trainable_params
-    torch_buffers = non_trainable_params
+    @property
+    def torch_parameters(self) -> int:
+        return self.trainable_params
 
     @property
+    def torch_buffers(self) -> int:
+        return self.non_trainable_params
+
+    @cached_property
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
 
@@ -104,11 +113,12 @@ class Report:
     def flops(self) -> int:
         return 2 * self.macs
 
-    @property
+    @cached_property
     def activation_bytes(self) -> int:
         return sum(layer.activation_bytes for layer in self.layers)
 
 
+@gc_paused()
 def check(graph: Graph, max_params: int = DEFAULT_MAX_PARAMS) -> Report:
     """Infer every shape and count every parameter; raise SpecError listing all problems."""
     shapes: dict[str, Shape] = {}
@@ -134,16 +144,13 @@ def check(graph: Graph, max_params: int = DEFAULT_MAX_PARAMS) -> Report:
         raise SpecError(problems)
     report = Report(graph, tuple(layers))
     if report.total_params > max_params:
-        where = graph.input.source.location
-        raise SpecError(
-            [
-                Diagnostic(
-                    f"the model would hold {report.total_params:,} parameters, over the limit of "
-                    f"{max_params:,}",
-                    where,
-                    "layers",
-                    "raise it on purpose with --max-params",
-                )
-            ]
+        # Point at the layer that holds the most: that is the line to change.
+        biggest = max(report.layers, key=lambda layer: layer.params)
+        message = (
+            f"the model would hold {report.total_params:,} parameters, over the limit of "
+            f"{max_params:,}; '{biggest.name}' alone holds {biggest.params:,}"
         )
+        hint = "raise the limit on purpose with --max-params"
+        source = biggest.node.source
+        raise SpecError([Diagnostic(message, source.location, source.path, hint)])
     return report

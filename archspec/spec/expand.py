@@ -7,13 +7,14 @@ param or block argument, ``${name}`` interpolates it into a string; nothing is e
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.diagnostics import Diagnostic, Location, SpecError, did_you_mean
 from archspec.spec.names import name_problem, node_name_problem
-from archspec.spec.source import YMap, YNode, YScalar, YSeq
+from archspec.spec.source import MAX_INT_DIGITS, YMap, YNode, YScalar, YSeq
 
 MAX_NODES = 50_000
 RESERVED_KEYS = ("name", "inputs", "repeat")
@@ -62,6 +63,9 @@ class Expander:
         self.entries: list[Entry] = []
         self.diagnostics: list[Diagnostic] = []
         self.block_counts: dict[str, int] = {}
+        # The top-level layer being expanded: a size limit is blamed on it, not on a layer
+        # deep inside the blocks it calls.
+        self.top: tuple[Location, str] | None = None
 
     # -- reporting -----------------------------------------------------------------------------
     def error(self, message: str, where: Location, path: str = "", hint: str = "") -> None:
@@ -69,6 +73,7 @@ class Expander:
 
     def guard_size(self, where: Location, path: str) -> None:
         if len(self.entries) > MAX_NODES:
+            where, path = self.top or (where, path)
             self.error(
                 f"the spec expands to more than {MAX_NODES:,} layers; refusing it", where, path
             )
@@ -129,6 +134,8 @@ class Expander:
                     item_path,
                 )
                 continue
+            if not stack:
+                self.top = (item.location, item_path)
             previous = self.expand_item(item, env, scope, item_path, stack, previous)
         for entry, ref, where, ref_path in scope.pending:
             target = scope.input_uid if ref == "input" else scope.names.get(ref)
@@ -175,7 +182,9 @@ class Expander:
         value = node.value if isinstance(node, YScalar) else None
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             self.error(
-                f"repeat must be a positive int, got {value!r}", node.location, f"{path}.repeat"
+                f"repeat must be a positive int, got {_describe(node)}",
+                node.location,
+                f"{path}.repeat",
             )
             return 1
         if value > MAX_NODES:
@@ -195,11 +204,17 @@ class Expander:
             return None
         node = self.substitute(node, env, f"{path}.name")
         value = node.value if isinstance(node, YScalar) else None
-        problem = node_name_problem(value) if isinstance(value, str) else f"invalid name {value!r}"
+        problem = (
+            node_name_problem(value)
+            if isinstance(value, str)
+            else f"invalid name: expected a string, got {_describe(node)}"
+        )
         if problem:
             self.error(problem, node.location, f"{path}.name")
             return None
-        return f"{value}_{repetition + 1}" if times > 1 else value
+        # NOTE: any written `repeat:` suffixes, even `repeat: 1`, so that names never depend on
+        # a count that a param may change (weights are loaded by name).
+        return f"{value}_{repetition + 1}" if item.get("repeat") is not None else value
 
     def register(
         self, scope: _Scope, local: str | None, uid: int, where: Location, path: str
@@ -431,6 +446,8 @@ def bind_params(
 
 
 def _override_problem(default: YNode, value: Any) -> str | None:
+    if not _plain_value(value):
+        return "must be plain data: finite numbers (at most 30 digits), strings, lists, mappings"
     if isinstance(default, YScalar):
         expected = default.value
         if expected is None:
@@ -454,6 +471,19 @@ def _override_problem(default: YNode, value: Any) -> str | None:
             return f"must be a list of {kinds.pop().__name__}"
         return None
     return None if isinstance(value, dict) else "must be a mapping like the default"
+
+
+def _plain_value(value: Any) -> bool:
+    """What a YAML spec could hold itself (overrides get no laxer a reading than the file)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return abs(value) < 10**MAX_INT_DIGITS
+    if isinstance(value, list | tuple):
+        return all(_plain_value(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_value(v) for k, v in value.items())
+    return value is None or isinstance(value, str)
 
 
 def _from_python(value: Any, where: Location) -> YNode:

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# Unicode categories that print nothing or move the cursor: control (Cc), format (Cf: zero
+# width, bidi overrides as in "Trojan source"), surrogate (Cs), private (Co), unassigned (Cn),
+# line and paragraph separators (Zl, Zp). Generated code quotes docs, so they must be text.
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def _printable(text: str) -> str:
+    for index, char in enumerate(text):
+        if char not in "\n\t" and unicodedata.category(char) in _INVISIBLE:
+            raise ValueError(
+                f"character U+{ord(char):04X} (at offset {index}) is not printable text; "
+                "a doc may hold letters, symbols, spaces, tabs and newlines"
+            )
+    return text
+
+
+Text = Annotated[str, AfterValidator(_printable)]
 
 
 class BlockDef(BaseModel):
     """A reusable sub-graph: typed arguments and a list of layers (a chain unless wired)."""
 
     model_config = ConfigDict(extra="forbid")
-    doc: str = Field("", description="What the block is, for readers and generated code.")
+    doc: Text = Field("", description="What the block is, for readers and generated code.")
     args: dict[str, Any] = Field(
         default_factory=dict,
         description="Argument -> default value, or a type name (int, float, str, bool, list, "
@@ -34,7 +53,7 @@ class SpecHeader(BaseModel):
     model_config = ConfigDict(extra="forbid")
     archspec: Literal[1] = Field(description="Spec language version.")
     name: str = Field(description="Network name (an identifier).")
-    doc: str = Field("", description="One paragraph on what the network is and where from.")
+    doc: Text = Field("", description="One paragraph on what the network is and where from.")
     params: dict[str, Any] = Field(
         default_factory=dict, description="Overridable params, typed by their defaults."
     )

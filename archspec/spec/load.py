@@ -12,26 +12,50 @@ from pydantic import ValidationError
 from archspec.diagnostics import Diagnostic, Location, SpecError, did_you_mean
 from archspec.ir.graph import Graph, Node, Source
 from archspec.ops import OPS
+from archspec.passes.gc_pause import gc_paused
 from archspec.spec.expand import Entry, Expander, _Scope, bind_params
 from archspec.spec.header import SpecHeader
 from archspec.spec.names import name_problem
 from archspec.spec.source import YMap, YNode, YSeq, parse_yaml, to_python
 from archspec.spec.validate import diagnostics_from
 
+MAX_SPEC_BYTES = 4 * 2**20  # a spec is a page of YAML; megabytes of it are an accident or an attack
+
 
 def read_source(source: str | Path) -> tuple[str | bytes, str]:
     """(text, filename) for a path or for literal YAML text."""
-    if isinstance(source, Path) or ("\n" not in source and source.endswith((".yaml", ".yml"))):
+    if isinstance(source, Path) or _names_a_file(source):
         path = Path(source)
+        where = Location(str(source), 1, 1)
         try:
-            return path.read_bytes(), str(source)
+            with path.open("rb") as file:
+                data = file.read(MAX_SPEC_BYTES + 1)
         except OSError as err:
-            raise SpecError(
-                [Diagnostic(f"cannot read spec: {err.strerror}", Location(str(source), 1, 1))]
-            ) from None
+            raise SpecError([Diagnostic(f"cannot read spec: {err.strerror}", where)]) from None
+        if len(data) > MAX_SPEC_BYTES:
+            message = f"spec file larger than {MAX_SPEC_BYTES // 2**20} MiB; refusing to read it"
+            raise SpecError([Diagnostic(message, where)])
+        return data, str(source)
+    if len(source) > MAX_SPEC_BYTES:
+        message = f"spec text longer than {MAX_SPEC_BYTES // 2**20} MiB; refusing to parse it"
+        raise SpecError([Diagnostic(message, Location("<spec>", 1, 1))])
     return source, "<spec>"
 
 
+def _names_a_file(source: str) -> bool:
+    """A one-line string is a path when it looks like one (``.yaml``) or an existing file is
+    called that; anything else is YAML text."""
+    if "\n" in source:
+        return False
+    if source.endswith((".yaml", ".yml")):
+        return True
+    try:
+        return Path(source).is_file()
+    except (OSError, ValueError):  # a name too long, or holding NUL: not a file
+        return False
+
+
+@gc_paused()
 def load(
     source: str | Path, overrides: Mapping[str, Any] | None = None, filename: str | None = None
 ) -> Graph:
@@ -48,7 +72,7 @@ def load(
             ]
         )
     try:
-        header = SpecHeader.model_validate(to_python(root))
+        header = SpecHeader.model_validate(to_python(root), strict=True)
     except ValidationError as err:
         raise SpecError(diagnostics_from(err, root, "", SpecHeader)) from None
     problems = [
@@ -140,15 +164,16 @@ def _assign_names(entries: list[Entry]) -> None:
 
 def _check_unique(expander: Expander) -> None:
     first: dict[str, Entry] = {}
+    reported = {d.path for d in expander.diagnostics}  # a clash within one list, said once
     for entry in expander.entries:
-        if entry.name in first:
+        if entry.name in first and f"{entry.path}.name" not in reported:
             where = entry.name_location or entry.location
             expander.error(
                 f"duplicate layer name '{entry.name}' (also at {first[entry.name].location})",
                 where,
                 f"{entry.path}.name",
             )
-        else:
+        elif entry.name not in first:
             first[entry.name] = entry  # type: ignore[index]
 
 
@@ -157,7 +182,7 @@ def _validate_entries(entries: list[Entry], expander: Expander) -> dict[int, Nod
     problems: list[Diagnostic] = []
     for entry in entries:
         cls = OPS.get(entry.kind)
-        path = f"{entry.path}.{entry.kind}"
+        path = "input" if entry.uid == 0 else f"{entry.path}.{entry.kind}"
         if cls is None or (entry.kind == "input" and entry.uid != 0):
             choices = [k for k in OPS if k != "input"] + list(expander.blocks)
             problems.append(
@@ -183,7 +208,8 @@ def _validate_entries(entries: list[Entry], expander: Expander) -> dict[int, Nod
             )
             continue
         try:
-            op = cls.model_validate(to_python(entry.fields))
+            # NOTE: strict, so that `true` or "3" is never read as the int 1 or 3.
+            op = cls.model_validate(to_python(entry.fields), strict=True)
         except ValidationError as err:
             problems += diagnostics_from(err, entry.fields, path, cls)
             continue
