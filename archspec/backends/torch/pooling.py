@@ -83,7 +83,12 @@ def pool(kind: str) -> Callable[[Ctx], Lowered]:
 
     def row(ctx: Ctx) -> Lowered:
         how = plan(ctx)
-        check_shape(ctx, how)
+        try:
+            check_shape(ctx, how)
+        except BackendError:
+            if ctx.op.padding != "same":
+                raise
+            return same_padded_explicitly(ctx, kind, cls)
         call = Call(cls, [], [("kernel_size", ctx.value("pool_size"))])
         if ctx.op.strides is not None:
             call.kwargs.append(("stride", ctx.value("strides")))
@@ -108,6 +113,33 @@ def pool(kind: str) -> Callable[[Ctx], Lowered]:
         return Lowered(forward, call, notes=init_notes, forward_notes=notes)
 
     return row
+
+
+def same_padded_explicitly(ctx: Ctx, kind: str, cls: str) -> Lowered:
+    """TF ``same`` written out, for windows the symmetric plan cannot reach (e.g. a pad larger
+    than half the pool): pad explicitly (-inf for max) and pool without padding; an average is
+    divided by the pooled count of real cells, so padded cells never count."""
+    pads, (size, strides) = ctx.op.pads(ctx.in_shape), ctx.op.window()
+    ceil = ctx.op.rounding == "ceil"
+    for axis, n in enumerate(ctx.in_shape[:-1]):
+        got = window_output(n + sum(pads[axis]), size[axis], strides[axis], 1, (0, 0), ceil)
+        if got != ctx.layer.output_shape[axis]:
+            raise BackendError(
+                f"{ctx.layer.name}: PyTorch pooling cannot express padding same "
+                f"with rounding {ctx.op.rounding} on input {ctx.in_shape}"
+            )
+    call = Call(cls, [], [("kernel_size", ctx.value("pool_size"))])
+    if ctx.op.strides is not None:
+        call.kwargs.append(("stride", ctx.value("strides")))
+    if ceil:
+        call.kwargs.append(("ceil_mode", "True"))
+    x, pad = ctx.inputs[0], pyrepr(pad_argument(pads))
+    if kind == "max":
+        forward = f'{ctx.attr}(F.pad({x}, {pad}, value=float("-inf")))'
+    else:
+        cells = f"F.pad(torch.ones_like({x}[:, :1]), {pad})"
+        forward = f"{ctx.attr}(F.pad({x}, {pad})) / {ctx.attr}({cells})"
+    return Lowered(forward, call, forward_notes=(f"{SAME_NOTE}: padded here",))
 
 
 def adaptive_avg_pool(ctx: Ctx) -> Lowered:
