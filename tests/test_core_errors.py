@@ -166,3 +166,30 @@ def test_all_problems_are_reported_at_once(spec_file, capsys) -> None:
     assert all(":7:" in line for line in lines[1:])
     assert any("unknown field 'unitz'" in line and "did you mean 'units'" in line for line in lines)
     assert any("missing required field 'units'" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("layers", "line", "expected"),
+    [
+        ("  - relu: {}\n    nme: x\n", 7, "unknown key 'nme' (did you mean 'name'?)"),
+        ("  - relu: {}\n    repat: 2\n", 7, "unknown key 'repat' (did you mean 'repeat'?)"),
+        ("  - relu: {name: x}\n", 6, "'name' goes beside the op key, not inside its fields"),
+        ("  - max_pool2d: {padding: sme}\n", 6, "did you mean 'same'?"),
+        ("  - relu: {}\n  - dense: {units: 2, activation: rlu}\n", 7, "did you mean 'relu'?"),
+    ],
+)
+def test_misspellings_get_a_suggestion(spec_file, capsys, layers, line, expected) -> None:
+    assert run_check(spec_file(HEADER + "layers:\n" + layers)) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert f":{line}:" in err
+
+
+def test_misspelt_block_section_gets_a_suggestion(spec_file, capsys) -> None:
+    text = (
+        HEADER
+        + "blocks:\n  b:\n    arg: {u: int}\n    layers: [{flatten: {}}]\nlayers:\n  - b: {}\n"
+    )
+    assert run_check(spec_file(text)) == 2
+    err = capsys.readouterr().err
+    assert ":7:5: error: blocks.b.arg: unknown field 'arg' (did you mean 'args'?)" in err

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -11,6 +11,7 @@ from archspec.diagnostics import Diagnostic, Location, did_you_mean
 from archspec.spec.source import YMap, YNode, YSeq
 
 MAX_QUOTED = 60
+BESIDE_THE_OP = ("name", "inputs", "repeat")  # keys of a layer entry, not of its op
 
 
 def child(node: YNode | None, key: Any) -> YNode | None:
@@ -62,11 +63,13 @@ def diagnostics_from(
                 if isinstance(parent, YMap)
                 else parent.location
             )
+            hint = did_you_mean(key, choices) or (
+                f"fields: {', '.join(choices)}" if choices else ""
+            )
+            if key in BESIDE_THE_OP and len(loc) == 1 and base_path.startswith("layers"):
+                hint = f"'{key}' goes beside the op key, not inside its fields"
             found[f"{parent_path}.{key}"] = Diagnostic(
-                f"unknown field '{key}'",
-                where,
-                _join(base_path, f"{parent_path}.{key}"),
-                did_you_mean(key, choices) or (f"fields: {', '.join(choices)}" if choices else ""),
+                f"unknown field '{key}'", where, _join(base_path, f"{parent_path}.{key}"), hint
             )
             continue
         if item["type"] == "missing":
@@ -81,6 +84,8 @@ def diagnostics_from(
         given = item.get("input")
         text = message if isinstance(given, dict) else f"invalid value {_quote(given)}: {message}"
         hint = f"the value of param '{target.param}'" if target.param else ""
+        if isinstance(given, str) and item["type"] in ("literal_error", "union_tag_invalid"):
+            hint = did_you_mean(given, re.findall(r"'([^']+)'", item["msg"])) or hint
         found[path] = Diagnostic(text, target.location, path, hint)
     return sorted(found.values(), key=lambda d: (d.location.line, d.location.col))
 
@@ -176,15 +181,18 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     current: Any = model
     for key in loc:
         fields = getattr(current, "model_fields", None)
-        if not fields or key not in fields:
+        if fields and key in fields:
+            current = _model_or_mapping(fields[key].annotation)
+        elif get_origin(current) is dict:
+            current = _model_or_mapping(get_args(current)[1])  # `key` names an entry
+        else:
             return []
-        annotation = fields[key].annotation
-        current = next(
-            (
-                a
-                for a in getattr(annotation, "__args__", (annotation,))
-                if hasattr(a, "model_fields")
-            ),
-            None,
-        )
     return list(getattr(current, "model_fields", {}))
+
+
+def _model_or_mapping(annotation: Any) -> Any:
+    """The model class (or ``dict[...]``) inside an annotation such as ``X | None``."""
+    for arg in (annotation, *get_args(annotation)):
+        if hasattr(arg, "model_fields") or get_origin(arg) is dict:
+            return arg
+    return None
