@@ -157,8 +157,10 @@ class Expander:
         previous: int | None,
     ) -> int | None:
         kinds = [key for key in item.items if key not in RESERVED_KEYS]
-        misspelt = [key for key in kinds if did_you_mean(key, RESERVED_KEYS)]
-        if len(kinds) > 1 and misspelt:
+        # Only a layer with several keys can hide a misspelt one (difflib is slow: not per layer).
+        several = len(kinds) > 1
+        misspelt = [key for key in kinds if did_you_mean(key, RESERVED_KEYS)] if several else []
+        if misspelt:
             for key in misspelt:  # `nme:` beside an op is a misspelt `name:`, not a second op
                 hint = did_you_mean(key, RESERVED_KEYS)
                 self.error(f"unknown key '{key}'", item.key_locations[key], f"{path}.{key}", hint)
