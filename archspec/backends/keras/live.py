@@ -80,8 +80,11 @@ def build(report: Report) -> keras.Model:
 
 def check_shapes(model: keras.Model, report: Report) -> None:
     """Fail loudly if a layer's output shape differs from the checker's."""
+    by_name = {layer.name: layer for layer in model.layers}  # get_layer scans: one dict instead
     for layer in report.layers:
-        found = tuple(keras_layer(model, layer.name).output.shape[1:])
+        if layer.name not in by_name:
+            raise BackendError(f"the Keras model has no layer named {layer.name!r}")
+        found = tuple(by_name[layer.name].output.shape[1:])
         if found != layer.output_shape:
             raise BackendError(
                 f"Keras layer {layer.name!r} outputs {found} but the checker infers "

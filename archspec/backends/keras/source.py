@@ -42,10 +42,16 @@ class Statement:
 def generate(report: Report, standalone: bool = True) -> str:
     """Standalone, ruff-clean Keras source defining ``build_model(<free params>)``.
 
-    ``standalone=False`` imports the custom layer classes from ``custom_layers`` instead of
-    copying their text (the live model uses it, so its layers are importable classes).
+    ``standalone=False`` is the live model's text: custom layer classes are imported from
+    ``custom_layers`` instead of copied (so its layers are importable classes), and every param
+    is written in as its value (the live model is built with the defaults anyway, which spares
+    ``free_params`` its re-checks of the spec).
     """
-    free = frozenset(p for p in free_params(report, code_text) if p in candidate_params(report))
+    free = (
+        frozenset(p for p in free_params(report, code_text) if p in candidate_params(report))
+        if standalone
+        else frozenset()
+    )
     body, calls = statements(report, free)
     used = {c.func for c in calls}
     prefixes = {c.func.split(".")[0] for c in calls} | {"layers"}
