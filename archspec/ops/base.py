@@ -67,6 +67,16 @@ class InitializerSpec(BaseModel):
 
 
 Initializer = InitializerName | InitializerSpec
+# Keras 3's named initializers are variance scaling: (scale, mode, distribution). Backends that
+# draw weights themselves (PyTorch, ONNX) read Keras's meaning from here.
+NAMED_VARIANCE_SCALING: dict[str, tuple[float, str, str]] = {
+    "glorot_uniform": (1.0, "fan_avg", "uniform"),
+    "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
+    "he_uniform": (2.0, "fan_in", "uniform"),
+    "he_normal": (2.0, "fan_in", "truncated_normal"),
+    "lecun_uniform": (1.0, "fan_in", "uniform"),
+    "lecun_normal": (1.0, "fan_in", "truncated_normal"),
+}
 # Keras's defaults, made explicit so that every backend initialises alike.
 DEFAULT_INITIALIZERS: dict[str, Initializer] = {
     "kernel": "glorot_uniform",

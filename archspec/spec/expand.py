@@ -101,6 +101,16 @@ class Expander:
             return YMap(node.location, items, node.key_locations, param=node.param)
         return node
 
+    def mapping(self, node: YNode, env: dict[str, YNode], path: str, what: str) -> YMap | None:
+        """The substituted mapping under an op or block key (null = empty), or None, reported."""
+        node = self.substitute(node, env, path)
+        if isinstance(node, YScalar) and node.value is None:
+            return YMap(node.location, {}, {})
+        if isinstance(node, YMap):
+            return node
+        self.error(f"{what} must be a mapping (use {{}} for none)", node.location, path)
+        return None
+
     def lookup(self, name: str, env: dict[str, YNode], where: Location, path: str) -> YNode | None:
         if name in env:
             return env[name]
@@ -248,15 +258,8 @@ class Expander:
         previous: int | None,
         local: str | None,
     ) -> int | None:
-        fields = self.substitute(item.items[kind], env, f"{path}.{kind}")
-        if isinstance(fields, YScalar) and fields.value is None:
-            fields = YMap(fields.location, {}, {})
-        if not isinstance(fields, YMap):
-            self.error(
-                f"the fields of '{kind}' must be a mapping (use {{}} for none)",
-                fields.location,
-                f"{path}.{kind}",
-            )
+        fields = self.mapping(item.items[kind], env, f"{path}.{kind}", f"the fields of '{kind}'")
+        if fields is None:
             return previous
         entry = Entry(len(self.entries), kind, fields, path, item.key_locations[kind])
         if local is not None:
@@ -342,15 +345,10 @@ class Expander:
     ) -> dict[str, YNode] | None:
         declared = definition.get("args")
         declared_items = declared.items if isinstance(declared, YMap) else {}
-        call = self.substitute(item.items[block], env, f"{path}.{block}")
-        if isinstance(call, YScalar) and call.value is None:
-            call = YMap(call.location, {}, {})
-        if not isinstance(call, YMap):
-            self.error(
-                f"the arguments of block '{block}' must be a mapping",
-                call.location,
-                f"{path}.{block}",
-            )
+        call = self.mapping(
+            item.items[block], env, f"{path}.{block}", f"the arguments of '{block}'"
+        )
+        if call is None:
             return None
         ok = True
         for key in call.items:

@@ -12,20 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from archspec.ops.base import InitializerSpec, Op, Weight
+from archspec.ops.base import NAMED_VARIANCE_SCALING, InitializerSpec, Op, Weight
 from archspec.passes.check import Report
 
 # The standard deviation of a unit normal truncated to [-2, 2] (Keras divides by it).
 TRUNCATED_STDDEV = 0.87962566103423978
-# Named initializers as variance scaling: (scale, mode, distribution).
-NAMED = {
-    "glorot_uniform": (1.0, "fan_avg", "uniform"),
-    "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
-    "he_uniform": (2.0, "fan_in", "uniform"),
-    "he_normal": (2.0, "fan_in", "truncated_normal"),
-    "lecun_uniform": (1.0, "fan_in", "uniform"),
-    "lecun_normal": (1.0, "fan_in", "truncated_normal"),
-}
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -73,7 +64,7 @@ def draw(rng: np.random.Generator, spec: object, shape: tuple[int, ...]) -> np.n
     elif spec == "ones":
         values = np.ones(shape)
     elif isinstance(spec, str):
-        values = variance_scaling(rng, shape, *NAMED[spec])
+        values = variance_scaling(rng, shape, *NAMED_VARIANCE_SCALING[spec])
     elif isinstance(spec, InitializerSpec):
         values = _draw_spec(rng, spec, shape)
     else:

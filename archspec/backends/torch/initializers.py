@@ -13,19 +13,10 @@ from typing import Any
 
 from archspec.backends.torch.layout import is_depthwise, torch_key
 from archspec.codegen.common import pyrepr
-from archspec.ops.base import InitializerSpec, Weight
+from archspec.ops.base import NAMED_VARIANCE_SCALING, InitializerSpec, Weight
 from archspec.ops.shapes import Shape, product
 from archspec.passes.check import LayerReport
 
-# Keras 3's named VarianceScaling initializers: (scale, mode, distribution).
-VARIANCE_SCALING = {
-    "glorot_uniform": (1.0, "fan_avg", "uniform"),
-    "glorot_normal": (1.0, "fan_avg", "truncated_normal"),
-    "he_uniform": (2.0, "fan_in", "uniform"),
-    "he_normal": (2.0, "fan_in", "truncated_normal"),
-    "lecun_uniform": (1.0, "fan_in", "uniform"),
-    "lecun_normal": (1.0, "fan_in", "truncated_normal"),
-}
 # The same initializers as ``nn.init`` calls, exact where PyTorch's fans are Keras's.
 _RELU, _LINEAR = 'nonlinearity="relu"', 'nonlinearity="linear"'
 _RELU_OUT = 'mode="fan_out", nonlinearity="relu"'
@@ -91,7 +82,7 @@ def statement(layer: LayerReport, weight: Weight) -> str:
         return _spec_statement(path, init, weight.shape, builtin)
     if init in ("zeros", "ones"):
         return f"nn.init.{init}_({path})"
-    return _variance_scaling(path, VARIANCE_SCALING[init], weight.shape, builtin)
+    return _variance_scaling(path, NAMED_VARIANCE_SCALING[init], weight.shape, builtin)
 
 
 def lone_weight(layer: LayerReport) -> str | None:
