@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import linecache
 import math
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -122,3 +123,15 @@ def free_params(report: Report, render: Callable[[Report], str]) -> tuple[str, .
                 found.append(name)
             break
     return tuple(found)
+
+
+def run_source(source: str, filename: str, module_name: str) -> dict[str, Any]:
+    """Execute generated module text and return its namespace (how live models are built).
+
+    The text is registered with ``linecache`` so that tracebacks through generated code show
+    its lines. It is ours: literals went through ``pyrepr`` and names through ``Namespace``.
+    """
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": module_name}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace

@@ -7,7 +7,6 @@ asked for, so generating source stays framework-free.
 from __future__ import annotations
 
 import contextlib
-import linecache
 import os
 import sys
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from archspec.backends import BackendError
+from archspec.codegen.common import run_source
 from archspec.passes.check import Report
 
 
@@ -68,10 +68,7 @@ def build(report: Report) -> keras.Model:
         )
     source = generate(report, standalone=False)
     filename = f"<archspec generated: {report.name}>"
-    # Register the text so tracebacks through generated code show its lines.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"__name__": f"archspec_generated_{report.name}"}
-    exec(compile(source, filename, "exec"), namespace)
+    namespace = run_source(source, filename, f"archspec_generated_{report.name}")
     model = namespace["build_model"]()
     model.archspec_report = report
     check_shapes(model, report)

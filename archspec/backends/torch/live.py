@@ -6,7 +6,6 @@ asked for, so generating source stays framework-free.
 
 from __future__ import annotations
 
-import linecache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from archspec.backends import BackendError
 from archspec.backends.torch.emit import forward_steps, input_variable, render
 from archspec.backends.torch.layout import from_torch, to_torch, torch_key
 from archspec.backends.torch.order import flatten_orders
+from archspec.codegen.common import run_source
 from archspec.passes.check import Report
 
 Weights = dict[str, list[np.ndarray]]
@@ -47,10 +47,7 @@ def build(report: Report) -> nn.Module:
     # which spares free_params its re-checks of the spec.
     source = render(report, [])
     filename = f"<archspec generated: {report.name} (torch)>"
-    # Register the text so tracebacks through generated code show its lines.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"__name__": f"archspec_generated_{report.name}"}
-    exec(compile(source, filename, "exec"), namespace)
+    namespace = run_source(source, filename, f"archspec_generated_{report.name}")
     model = namespace["build_model"]()
     model.archspec_report = report
     return model
