@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from archspec.backends import BackendError, get_backend
+from archspec.frontend.load import load as load_graph
 from archspec.ir.graph import Graph
 from archspec.passes.check import DEFAULT_MAX_PARAMS, Report
 from archspec.passes.check import check as check_graph
-from archspec.spec.load import load as load_graph
 
 SpecLike = Graph | Report | str | Path
 

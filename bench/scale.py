@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from archspec.passes.check import check
-from archspec.spec.load import load
+from archspec.frontend.load import load
 from bench.common import (
     Result,
     archspec_cli,

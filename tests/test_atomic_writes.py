@@ -1,6 +1,6 @@
 """Outputs appear whole or not at all, and a failed build never clobbers an existing file.
 
-``archspec build`` writes ``-o`` and ``--save`` through ``archspec.files.atomic_path`` (a temporary
+``archspec build`` writes ``-o`` and ``--save`` through ``archspec.util.files.atomic_path`` (a temporary
 file beside the target, renamed into place once everything has succeeded). A fake backend lets
 each failure be injected exactly where it would happen; the real backends check the success path.
 """
@@ -16,7 +16,7 @@ import pytest
 
 import archspec.api
 import archspec.backends
-from archspec import files
+from archspec.util import files
 from archspec.backends import BackendError, get_backend
 from archspec.cli import main
 

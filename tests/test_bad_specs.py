@@ -118,7 +118,7 @@ def test_real_process_prints_no_traceback(name: str, tmp_path: Path) -> None:
     case = next(c for c in CASES if c.path.stem == name)
     output = tmp_path / "model.py"
     command = "check" if name != "op_unknown" else "build"
-    argv = [sys.executable, "-m", "archspec.cli", command, str(case.path), *case.args]
+    argv = [sys.executable, "-m", "archspec", command, str(case.path), *case.args]
     if command == "build":
         argv += ["--backend", "torch", "-o", str(output)]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)

@@ -15,7 +15,7 @@ import yaml
 
 import archspec
 from archspec.diagnostics import SpecError
-from archspec.spec import source
+from archspec.frontend import source
 from bench import check_speed, scale
 from bench.common import Result
 from bench.specs import GENERATORS

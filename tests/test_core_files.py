@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from archspec.files import write_text
+from archspec.util.files import write_text
 
 
 def test_new_files_get_the_umask_mode(tmp_path) -> None:

@@ -60,7 +60,7 @@ def test_the_probe_can_see_a_framework_import() -> None:
 
 def test_console_script_runs() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "archspec.cli", "check", "specs/alexnet.yaml"],
+        [sys.executable, "-m", "archspec", "check", "specs/alexnet.yaml"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -16,7 +16,7 @@ import pytest
 
 import archspec
 from archspec.cli import main
-from archspec.commands import graph
+from archspec.display import diagram as graph
 from archspec.passes.check import Report
 from tests.conftest import ROOT
 

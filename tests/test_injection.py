@@ -18,7 +18,7 @@ import pytest
 
 import archspec
 from archspec.cli import main
-from archspec.spec.names import IDENTIFIER_RE, RESERVED
+from archspec.frontend.names import IDENTIFIER_RE, RESERVED
 
 PACKAGE = Path(archspec.__file__).parent
 BACKENDS = ["keras", "torch"]

@@ -12,10 +12,10 @@ import pytest
 from pydantic import BaseModel
 
 from archspec.cli import main
-from archspec.commands import ops as reference
+from archspec.ops import reference
 from archspec.diagnostics import SpecError
 from archspec.ops import OPS
-from archspec.spec.load import load
+from archspec.frontend.load import load
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -15,7 +15,7 @@ import pytest
 
 import archspec
 from archspec.cli import main
-from archspec.commands.library import collect, source_of
+from archspec.cli.library import collect, source_of
 from archspec.ops.base import Weight
 from archspec.passes.check import Report
 

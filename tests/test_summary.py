@@ -16,7 +16,7 @@ import sys
 import pytest
 
 import archspec
-from archspec import summary
+from archspec.display import summary
 from archspec.cli import main
 from archspec.passes.check import Report
 from tests.conftest import ROOT

@@ -127,7 +127,7 @@ def test_layer_name_shadowing_a_module_attribute_is_refused(
 ) -> None:
     """The loader reserves nn.Module's attributes; the backend checks again against the torch
     it runs with (a newer torch may add attributes)."""
-    monkeypatch.setattr("archspec.spec.names.RESERVED", frozenset())
+    monkeypatch.setattr("archspec.frontend.names.RESERVED", frozenset())
     text = spec("clash", [4], {"dense": {"units": 2}, "name": "register_buffer"})[1]
     with pytest.raises(BackendError, match="register_buffer"):
         archspec.build(text, backend="torch")

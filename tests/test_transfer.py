@@ -19,7 +19,7 @@ from test_torch_ops import CASES
 
 import archspec
 from archspec.backends import BackendError
-from archspec.commands.verify import keras_outputs, torch_outputs
+from archspec.verify import keras_outputs, torch_outputs
 from archspec.passes.check import Report
 
 SPECS = sorted((Path(__file__).resolve().parents[1] / "specs").glob("*.yaml"))

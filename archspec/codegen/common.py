@@ -20,9 +20,9 @@ from typing import Any
 import jinja2
 
 from archspec.diagnostics import SpecError
+from archspec.frontend.load import reload_with
 from archspec.passes.check import Report
 from archspec.passes.check import check as check_graph
-from archspec.spec.load import reload_with
 
 
 def pyrepr(value: Any) -> str:

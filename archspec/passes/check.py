@@ -11,11 +11,11 @@ from functools import cached_property
 
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.ir.graph import Graph, Node
+from archspec.limits import DEFAULT_MAX_PARAMS
 from archspec.ops.base import ShapeError, Weight
 from archspec.ops.shapes import Shape, product
-from archspec.passes.gc_pause import gc_paused
+from archspec.util.gc_pause import gc_paused
 
-DEFAULT_MAX_PARAMS = 2_000_000_000
 BYTES_PER_VALUE = 4  # float32
 
 

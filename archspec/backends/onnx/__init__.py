@@ -95,7 +95,7 @@ def build(
     helper.set_model_props(
         model,
         {
-            "archspec.spec": report.graph.source_text,
+            "archspec.frontend": report.graph.source_text,
             "archspec.overrides": json.dumps(dict(report.graph.overrides), sort_keys=True),
         },
     )
@@ -152,11 +152,11 @@ def set_weights(
 
 def report_of(model: onnx.ModelProto) -> Report:
     """Re-check the spec an archspec ONNX model was built from (stored in its metadata)."""
+    from archspec.frontend.load import load
     from archspec.passes.check import check
-    from archspec.spec.load import load
 
     props = {p.key: p.value for p in model.metadata_props}
-    if "archspec.spec" not in props:
-        raise BackendError("this ONNX model was not written by archspec (no archspec.spec)")
+    if "archspec.frontend" not in props:
+        raise BackendError("this ONNX model was not written by archspec (no archspec.frontend)")
     overrides = json.loads(props.get("archspec.overrides", "{}"))
-    return check(load(props["archspec.spec"], overrides))
+    return check(load(props["archspec.frontend"], overrides))

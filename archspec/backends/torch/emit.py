@@ -28,8 +28,8 @@ from archspec.backends.torch.layout import torch_key
 from archspec.backends.torch.lowering import lower
 from archspec.backends.torch.order import flatten_orders
 from archspec.codegen.common import Namespace, environment, free_params, pyrepr
+from archspec.frontend.names import RESERVED
 from archspec.passes.check import LayerReport, Report
-from archspec.spec.names import RESERVED
 
 MAX_VARIABLE = 30  # forward variables are named after layers, cut to keep lines short
 MODULE_NAMES = ("torch", "nn", "F", "math", "variance_scaling_", "SeparableConv2d", "build_model")

@@ -10,16 +10,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.diagnostics import Diagnostic, Location, SpecError, did_you_mean
+from archspec.frontend.expand import Entry, Expander, _Scope, bind_params
+from archspec.frontend.header import SpecHeader
+from archspec.frontend.names import name_problem
+from archspec.frontend.source import YMap, YNode, YSeq, parse_yaml, to_python
+from archspec.frontend.validate import diagnostics_from
 from archspec.ir.graph import Graph, Node, Source
+from archspec.limits import MAX_SPEC_BYTES
 from archspec.ops import OPS
-from archspec.passes.gc_pause import gc_paused
-from archspec.spec.expand import Entry, Expander, _Scope, bind_params
-from archspec.spec.header import SpecHeader
-from archspec.spec.names import name_problem
-from archspec.spec.source import YMap, YNode, YSeq, parse_yaml, to_python
-from archspec.spec.validate import diagnostics_from
-
-MAX_SPEC_BYTES = 4 * 2**20  # a spec is a page of YAML; megabytes of it are an accident or an attack
+from archspec.util.gc_pause import gc_paused
 
 
 def read_source(source: str | Path) -> tuple[str | bytes, str]:

@@ -8,7 +8,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from archspec.diagnostics import Diagnostic, Location, did_you_mean
-from archspec.spec.source import YMap, YNode, YSeq
+from archspec.frontend.source import YMap, YNode, YSeq
 
 MAX_QUOTED = 60
 BESIDE_THE_OP = ("name", "inputs", "repeat")  # keys of a layer entry, not of its op

@@ -15,10 +15,8 @@ from typing import Any
 import yaml
 
 from archspec.diagnostics import Diagnostic, Location, SpecError
+from archspec.limits import MAX_INT_DIGITS, MAX_YAML_DEPTH, MAX_YAML_NODES
 
-MAX_YAML_NODES = 200_000
-MAX_YAML_DEPTH = 64
-MAX_INT_DIGITS = 30  # far beyond any size; keeps Python's int parsing and printing cheap
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",

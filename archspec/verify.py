@@ -1,4 +1,4 @@
-"""``archspec verify SPEC``: prove that the Keras and PyTorch models compute the same function.
+"""Prove that the Keras and PyTorch models of one spec compute the same function.
 
 Both backends are built from the spec, given the same random weights (every bias and moving
 statistic away from its default, so a misplaced value shows), and run on the same random batch
@@ -10,8 +10,6 @@ than the tolerance.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +17,6 @@ from archspec.passes.check import Report
 
 if TYPE_CHECKING:  # numpy and the frameworks load only when the command runs
     import numpy as np
-
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 @dataclass(frozen=True)
@@ -123,43 +119,3 @@ def table(diffs: list[LayerDiff], tolerance: float) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     head = "  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()
     return "\n".join([head, "-" * len(head), *lines])
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    from archspec.cli import load_report
-
-    report = load_report(args)
-    diffs = compare(report, seed=args.seed, batch_size=args.batch)
-    print(table(diffs, args.tolerance))
-    worst = next(d.max_diff for d in diffs if d.name == report.graph.output)
-    ok = worst <= args.tolerance
-    verdict = "OK" if ok else "FAILED"
-    print(
-        f"\nmodel output: max |keras - torch| = {worst:.3g} (tolerance {args.tolerance:g}, "
-        f"seed {args.seed}, batch {args.batch}): {verdict}"
-    )
-    first = next((d for d in diffs if d.diverges(args.tolerance)), None)
-    if first is not None:
-        print(f"first layer that differs: {first.name} ({first.kind})", file=sys.stderr)
-    return EXIT_OK if ok else EXIT_FAILED
-
-
-def register(commands: Any) -> None:
-    """Add ``archspec verify`` to the CLI."""
-    from archspec.cli import add_spec_arguments
-
-    verify = commands.add_parser(
-        "verify",
-        help="build Keras and PyTorch models from one spec and compare them layer by layer",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-    )
-    add_spec_arguments(verify)
-    verify.add_argument(
-        "--tolerance",
-        type=float,
-        default=1e-4,
-        help="largest absolute difference allowed at the model output (default 1e-4)",
-    )
-    verify.add_argument("--seed", type=int, default=0, help="seed of weights and batch")
-    verify.add_argument("--batch", type=int, default=2, help="batch size (default 2)")
-    verify.set_defaults(run=cmd_verify)

@@ -12,8 +12,8 @@ import argparse
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from archspec.cli.common import EXIT_OK
 from archspec.diagnostics import Diagnostic, Location, SpecError
 
 HEADER = ("Spec", "Source", "Input", "Params", "Trainable", "MACs")
@@ -122,19 +122,14 @@ def to_text(entries: list[LibraryEntry]) -> str:
     return "\n".join([line(HEADER), rule, *(line(row) for row in rows[1:])])
 
 
-def cmd_library(args: argparse.Namespace) -> int:
-    entries = collect(args.directory)
-    print(to_markdown(entries) if args.format == "markdown" else to_text(entries))
-    return 0
-
-
-def register(commands: Any) -> None:
-    """Add the ``library`` subcommand."""
-    parser = commands.add_parser(
-        "library", help="tabulate a folder of specs: source, input, params, MACs"
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "directory", nargs="?", default="specs", metavar="DIR", help="default: specs"
     )
     parser.add_argument("--format", choices=["text", "markdown"], default="text")
-    parser.set_defaults(run=cmd_library)
+
+
+def run(args: argparse.Namespace) -> int:
+    entries = collect(args.directory)
+    print(to_markdown(entries) if args.format == "markdown" else to_text(entries))
+    return EXIT_OK

@@ -1,4 +1,4 @@
-"""``archspec graph``: draw the network with graphviz, like Keras's ``plot_model`` or Netron.
+"""Network diagrams with graphviz, like Keras's ``plot_model`` or Netron.
 
 The DOT text is written here, not through a library: one box per layer (name and op on a
 coloured bar, key attributes, output shape and parameters) and one edge per IR input, so
@@ -8,19 +8,16 @@ HTML-like labels; svg, png and pdf are rendered by the ``dot`` program.
 
 from __future__ import annotations
 
-import argparse
 import html
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
+from archspec.display.summary import shape_text
 from archspec.ops.base import ACTIVATIONS
 from archspec.passes.check import LayerReport, Report
-from archspec.summary import shape_text
 
 RENDERED = ("svg", "png", "pdf")
 FORMATS = ("dot", "gv", *RENDERED)
@@ -143,7 +140,7 @@ def render(dot_text: str, fmt: str, target: Path) -> None:
 
 def write(report: Report, path: str, layout: str = "channels_last", rankdir: str = "TB") -> None:
     """Write the diagram to ``path`` atomically (nothing is left behind on failure)."""
-    from archspec.files import write_text, write_with
+    from archspec.util.files import write_text, write_with
 
     fmt = output_format(path)
     text = to_dot(report, layout, rankdir)
@@ -151,51 +148,3 @@ def write(report: Report, path: str, layout: str = "channels_last", rankdir: str
         write_with(path, lambda temp: render(text, fmt, temp))
     else:
         write_text(path, text)
-
-
-def cmd_graph(args: argparse.Namespace) -> int:
-    from archspec.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, load_report
-
-    if args.output is not None:
-        try:
-            output_format(args.output)
-        except GraphError as err:
-            print(f"archspec graph: error: {err}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    report = load_report(args)
-    if args.output is None:
-        sys.stdout.write(to_dot(report, args.layout, args.rankdir))
-        return EXIT_OK
-    try:
-        write(report, args.output, args.layout, args.rankdir)
-    except (GraphError, OSError) as err:
-        print(f"archspec graph: error: {err}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"wrote {args.output} ({len(report.layers)} layers)", file=sys.stderr)
-    return EXIT_OK
-
-
-def register(commands: Any) -> None:
-    """Add ``archspec graph SPEC [-o FILE.svg|.png|.pdf|.dot]``."""
-    from archspec.cli import add_spec_arguments
-
-    graph = commands.add_parser(
-        "graph", help="draw the network (svg, png, pdf via graphviz's dot; or DOT text)"
-    )
-    add_spec_arguments(graph)
-    graph.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="FILE.svg, .png or .pdf (needs graphviz's dot), or .dot; default: DOT on stdout",
-    )
-    graph.add_argument(
-        "--layout",
-        choices=["channels_last", "channels_first"],
-        default="channels_last",
-        help="shape order in the boxes (channels_first = PyTorch's)",
-    )
-    graph.add_argument(
-        "--rankdir", choices=["TB", "LR"], default="TB", help="top-to-bottom or left-to-right"
-    )
-    graph.set_defaults(run=cmd_graph)

@@ -1,4 +1,4 @@
-"""``archspec ops [OP]``: the op reference, generated from the op table so it cannot drift.
+"""The op reference (``archspec ops``), generated from the op table so it cannot drift.
 
 Without an argument it lists every op by family with its fields, types and defaults; with one it
 shows that op in full: its docstring, how many inputs it takes, each field's description and an
@@ -8,15 +8,12 @@ loader validates with and ``archspec schema`` publishes.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
-import sys
 import textwrap
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from archspec.diagnostics import did_you_mean
 from archspec.ops import OPS, Op
 from archspec.ops.base import ACTIVATIONS, InitializerName
 
@@ -212,23 +209,3 @@ def op_text(kind: str) -> str:
     if types:
         out += ["", "types:", *types]
     return "\n".join(out)
-
-
-def cmd_ops(args: argparse.Namespace) -> int:
-    if args.op is None:
-        print(list_text())
-        return 0
-    if args.op not in OPS:
-        hint = did_you_mean(args.op, OPS)
-        message = f"archspec ops: error: unknown op '{args.op}'"
-        print(message + (f" ({hint})" if hint else " (archspec ops lists them)"), file=sys.stderr)
-        return 2
-    print(op_text(args.op))
-    return 0
-
-
-def register(commands: Any) -> None:
-    """Add ``archspec ops [OP]``."""
-    parser = commands.add_parser("ops", help="list the ops a spec may use, or describe one")
-    parser.add_argument("op", nargs="?", help="an op name, e.g. conv2d")
-    parser.set_defaults(run=cmd_ops)

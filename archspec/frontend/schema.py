@@ -1,4 +1,4 @@
-"""``archspec schema``: the JSON Schema of the spec language, for editors (yaml-language-server).
+"""The JSON Schema of the spec language (``archspec schema``), for editors (yaml-language-server).
 
 Generated from the same pydantic models the loader validates with (the spec header and every op
 in ``archspec.ops.OPS``), so it cannot drift from the language. Two things the models do not say
@@ -11,19 +11,17 @@ that an entry has exactly one op key, that names are unique).
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
 import re
-import sys
 from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from archspec.frontend.expand import RESERVED_KEYS
+from archspec.frontend.header import SpecHeader
+from archspec.frontend.names import IDENTIFIER_RE
 from archspec.ops import OPS
-from archspec.spec.expand import RESERVED_KEYS
-from archspec.spec.header import SpecHeader
-from archspec.spec.names import IDENTIFIER_RE
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 PARAM_REF = {
@@ -160,22 +158,3 @@ def spec_schema() -> dict[str, Any]:
 def schema_text() -> str:
     """The schema exactly as ``archspec schema`` prints it (and archspec.schema.json holds it)."""
     return json.dumps(spec_schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    if args.output:
-        from archspec.files import write_text
-
-        write_text(args.output, schema_text())
-    else:
-        sys.stdout.write(schema_text())
-    return 0
-
-
-def register(commands: Any) -> None:
-    """Add ``archspec schema [-o FILE]``."""
-    parser = commands.add_parser(
-        "schema", help="print the JSON Schema of the spec language (for editors)"
-    )
-    parser.add_argument("-o", "--output", metavar="FILE", help="write it here (default stdout)")
-    parser.set_defaults(run=cmd_schema)

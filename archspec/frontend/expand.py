@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.diagnostics import Diagnostic, Location, SpecError, did_you_mean
-from archspec.spec.names import name_problem, node_name_problem
-from archspec.spec.source import MAX_INT_DIGITS, YMap, YNode, YScalar, YSeq
+from archspec.frontend.names import name_problem, node_name_problem
+from archspec.frontend.source import MAX_INT_DIGITS, YMap, YNode, YScalar, YSeq
+from archspec.limits import MAX_NODES
 
-MAX_NODES = 50_000
 RESERVED_KEYS = ("name", "inputs", "repeat")
 ARG_TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,),

@@ -1,0 +1,29 @@
+"""``archspec ops [OP]``: list the ops a spec may use, or describe one."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from archspec.cli.common import EXIT_BAD_INPUT, EXIT_OK
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("op", nargs="?", help="an op name, e.g. conv2d")
+
+
+def run(args: argparse.Namespace) -> int:
+    from archspec.diagnostics import did_you_mean
+    from archspec.ops import OPS
+    from archspec.ops.reference import list_text, op_text
+
+    if args.op is None:
+        print(list_text())
+        return EXIT_OK
+    if args.op not in OPS:
+        hint = did_you_mean(args.op, OPS)
+        message = f"archspec ops: error: unknown op '{args.op}'"
+        print(message + (f" ({hint})" if hint else " (archspec ops lists them)"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(op_text(args.op))
+    return EXIT_OK

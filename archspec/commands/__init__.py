@@ -1,1 +1,0 @@
-"""Subcommands beyond check and build, one module each, registered in archspec.cli.REGISTRARS."""
