@@ -343,7 +343,7 @@ KERAS_CLASSES = {
 def test_initial_weights_follow_keras(initializer: Any) -> None:
     """The numpy draws have Keras's spread and range for the same kernel shape."""
     keras = pytest.importorskip("keras")
-    from archspec.backends.onnx.initializers import draw
+    from archspec.backends.initial_weights import draw
     from archspec.ops.base import InitializerSpec
 
     shape = (3, 3, 64, 96)

@@ -1,7 +1,7 @@
 """The ``archspec`` command line: one module per command, registered in ``COMMANDS``.
 
-Each command module ``archspec.cli.<name>`` defines ``HELP``, ``add_arguments(parser)`` and
-``run(args) -> exit status``. Only the chosen command's module is imported, so ``archspec
+Each command module ``archspec.cli.<name>`` (``<name>_`` for a Python keyword, e.g.
+``import_``) defines ``add_arguments(parser)`` and ``run(args) -> exit status``. Only the chosen command's module is imported, so ``archspec
 --help`` and ``archspec check`` load no code they do not use (and never a framework).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import keyword
 import os
 import sys
 from collections.abc import Sequence
@@ -33,6 +34,11 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return next((arg for arg in argv if arg in COMMANDS), None)
 
 
+def module_name(command: str) -> str:
+    """The module of a command: its name, with ``_`` after a Python keyword (``import_``)."""
+    return command + "_" if keyword.iskeyword(command) else command
+
+
 def make_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; the arguments of the command chosen in ``argv`` are filled in."""
     parser = argparse.ArgumentParser(
@@ -44,7 +50,7 @@ def make_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     for name, summary in COMMANDS.items():
         sub = commands.add_parser(name, help=summary, description=summary)
         if name == chosen:
-            module = importlib.import_module(f"archspec.cli.{name}")
+            module = importlib.import_module(f"archspec.cli.{module_name(name)}")
             module.add_arguments(sub)
             sub.set_defaults(run=module.run)
     return parser

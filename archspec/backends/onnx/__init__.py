@@ -25,7 +25,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from archspec.backends import BackendError
-from archspec.backends.onnx.initializers import initial_weights
+from archspec.backends.initial_weights import initial_weights
 from archspec.backends.onnx.layout import cf_shape, from_onnx
 from archspec.backends.onnx.lower import LOWERINGS, Lowering, lower_layer
 from archspec.passes.check import Report

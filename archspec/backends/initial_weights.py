@@ -1,6 +1,7 @@
 """Initial weights in numpy, drawn as Keras draws them, in IR layout.
 
-An ONNX file holds its weights, so building one means drawing them. The rules follow Keras 3's
+One seed gives the same initial weights to every backend (and an ONNX file, which holds its
+weights, draws them here). The rules follow Keras 3's
 initializers (``keras/src/initializers``): fans from the IR (= Keras) kernel shape, variance
 scaling with ``scale / fan``, truncated normals cut at two standard deviations.
 """
