@@ -65,7 +65,7 @@ def torch_outputs(model: Any, report: Report, batch: np.ndarray) -> dict[str, np
     import torch
 
     from archspec.backends.torch import intermediate_outputs
-    from archspec.backends.torch.order import flatten_orders
+    from archspec.backends.torch.weights import flatten_orders
 
     inputs = torch.from_numpy(np.moveaxis(batch, -1, 1) if batch.ndim > 2 else batch)
     with torch.no_grad():

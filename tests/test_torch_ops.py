@@ -15,7 +15,7 @@ import yaml
 
 import archspec
 from archspec.backends.torch import count_params, intermediate_outputs
-from archspec.backends.torch.context import torch_shape
+from archspec.backends.torch.calls import torch_shape
 from archspec.backends.torch.lowering import LOWERINGS
 from archspec.ops import OPS
 

@@ -19,7 +19,7 @@ from test_torch_ops import spec
 import archspec
 from archspec.backends import BackendError
 from archspec.backends.torch import count_params
-from archspec.backends.torch.layout import torch_key
+from archspec.backends.torch.weights import torch_key
 
 ROOT = Path(__file__).resolve().parents[1]
 _, INITIALIZED = spec(

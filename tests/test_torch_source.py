@@ -19,7 +19,7 @@ import torch
 from test_torch_ops import CASES, spec
 
 import archspec
-from archspec.backends.torch.emit import class_name
+from archspec.backends.torch.source import class_name
 from archspec.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,8 +1,21 @@
-"""Backends are lazy plugins: a name -> the module that lowers the IR for one framework.
+"""Backends are lazy plugins: a name -> the package that lowers the IR for one framework.
 
-A backend module provides ``generate(report) -> str`` (standalone source), ``build(report)``
-(a live model), ``save(model, path)`` and ``count_params(model) -> (total, trainable)``. Its
-framework is imported only when the module is, i.e. when the user asks for that backend.
+Every backend package has the same shape, so that one of them explains the others:
+
+- ``__init__.py``: the plugin surface: ``generate(report) -> str`` (standalone source),
+  ``build(report)`` (a live model), ``save(model, path)``, ``count_params(model) -> (total,
+  trainable)``, ``get_weights(model, report)`` and ``set_weights(model, report, weights)`` (IR
+  layout, Keras's);
+- ``lowering.py``: the lowering table, one row per op kind;
+- ``calls.py`` (source backends): what a row reads and returns;
+- ``source.py`` (source backends): the emitted module text, through ``templates/<backend>/``;
+- ``live.py``: the live model (for source backends, the generated source executed);
+- ``weights.py``: the framework's weight layout against the IR's, and moving weights in and out;
+- helpers named after the rows they serve (``padding.py``, ``pooling.py``, ...).
+
+A framework is imported only inside ``live.py`` (and lazily elsewhere), i.e. only when the user
+asks for that backend. Shared by all: ``initial_weights`` (one seed, the same initial weights
+in every backend) and ``archspec.codegen`` (literals, names, templates, the source layout).
 """
 
 from __future__ import annotations

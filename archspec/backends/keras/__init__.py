@@ -45,16 +45,16 @@ def count_params(model: Any) -> tuple[int, int]:
 
 def get_weights(model: Any, report: Report | None = None) -> dict[str, list[Any]]:
     """Node name -> its weights as numpy arrays in IR layout (= Keras layout and order)."""
-    from archspec.backends.keras import live
+    from archspec.backends.keras import weights
 
-    return live.get_weights(model, report)
+    return weights.get_weights(model, report)
 
 
 def set_weights(model: Any, report: Report | None, weights: dict[str, list[Any]]) -> None:
     """Load weights in IR layout (as ``get_weights`` returns them) into ``model``."""
-    from archspec.backends.keras import live
+    from archspec.backends.keras import weights as layout
 
-    live.set_weights(model, report, weights)
+    layout.set_weights(model, report, weights)
 
 
 __all__ = ["build", "count_params", "generate", "get_weights", "load", "save", "set_weights"]

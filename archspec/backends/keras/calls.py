@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from archspec.codegen.common import pyrepr
+from archspec.codegen.layout import Group, seq
 from archspec.ops.base import InitializerSpec, Regularizer
 from archspec.passes.check import LayerReport
 
@@ -207,3 +209,18 @@ def weight_kwargs(v: Values, *weights: str) -> list[tuple[str, Any]]:
         if hasattr(v.layer.node.op, f"{w}_regularizer")
     ]
     return inits + regs
+
+
+def layout_node(value: Any) -> Any:
+    """A value (literal, ``Ref``, ``Call``) as a layout node."""
+    if isinstance(value, Ref):
+        return value.name
+    if isinstance(value, Call):
+        items = [layout_node(a) for a in value.args]
+        items += [seq(f"{key}=", layout_node(v)) for key, v in value.kwargs]
+        if value.name is not None:
+            items.append(seq("name=", pyrepr(value.name)))
+        return seq(value.func, Group("(", ")", tuple(items)))
+    if isinstance(value, list | tuple):
+        return Group("(", ")", tuple(layout_node(v) for v in value), one_tuple=len(value) == 1)
+    return pyrepr(value)

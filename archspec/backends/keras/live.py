@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -46,8 +45,6 @@ with quiet_native_stderr():
     import keras
 
 from archspec.backends.keras import custom_layers  # noqa: E402, F401  (registers custom layers)
-
-Weights = dict[str, list[np.ndarray]]
 
 
 def build(report: Report) -> keras.Model:
@@ -89,14 +86,6 @@ def check_shapes(model: keras.Model, report: Report) -> None:
             )
 
 
-def keras_layer(model: keras.Model, name: str) -> keras.layers.Layer:
-    """The layer called ``name``, or a BackendError naming it."""
-    try:
-        return model.get_layer(name)
-    except ValueError:
-        raise BackendError(f"the Keras model has no layer named {name!r}") from None
-
-
 def count_params(model: keras.Model) -> tuple[int, int]:
     """(total, trainable) as Keras counts them (BatchNorm moving statistics are non-trainable)."""
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
@@ -115,49 +104,3 @@ def load(path: str | Path) -> keras.Model:
     """``keras.models.load_model`` with archspec's custom layers registered (importing this
     module registers them)."""
     return keras.models.load_model(path)
-
-
-def _report(model: keras.Model, report: Report | None) -> Report:
-    found = report if report is not None else getattr(model, "archspec_report", None)
-    if found is None:
-        raise BackendError("pass the report: this model was not built by archspec")
-    return found
-
-
-def get_weights(model: keras.Model, report: Report | None = None) -> Weights:
-    """Node name -> its weights in IR layout and order (``op.weights``), non-trainable included.
-
-    The IR layout is Keras's, so this is each layer's ``get_weights()``, checked against the IR.
-    """
-    report = _report(model, report)
-    found: Weights = {}
-    for layer in report.layers:
-        if not layer.weights:
-            continue
-        arrays = keras_layer(model, layer.name).get_weights()
-        _check_arrays(layer.name, [w.shape for w in layer.weights], arrays, "Keras layer has")
-        found[layer.name] = [np.asarray(a) for a in arrays]
-    return found
-
-
-def set_weights(model: keras.Model, report: Report | None, weights: Weights) -> None:
-    """Load ``weights`` (as ``get_weights`` returns them) into ``model``; every weighted node
-    must be present with the IR's shapes, and no other name."""
-    report = _report(model, report)
-    expected = {layer.name: layer for layer in report.layers if layer.weights}
-    unknown = sorted(set(weights) - set(expected))
-    missing = sorted(set(expected) - set(weights))
-    if unknown or missing:
-        raise BackendError(
-            f"weights do not match the spec: missing {missing or 'none'}, unknown {unknown or 'none'}"
-        )
-    for name, layer in expected.items():
-        arrays = [np.asarray(a) for a in weights[name]]
-        _check_arrays(name, [w.shape for w in layer.weights], arrays, "weights give")
-        keras_layer(model, name).set_weights(arrays)
-
-
-def _check_arrays(name: str, shapes: list[tuple[int, ...]], arrays: list[Any], what: str) -> None:
-    found = [tuple(a.shape) for a in arrays]
-    if found != [tuple(s) for s in shapes]:
-        raise BackendError(f"layer {name!r}: {what} shapes {found}, the IR expects {shapes}")

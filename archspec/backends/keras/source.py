@@ -15,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 
 from archspec.backends import BackendError
-from archspec.backends.keras.calls import Call, Ref, Values
-from archspec.backends.keras.layout import INDENT, Group, lines, node, seq
+from archspec.backends.keras.calls import Call, Ref, Values, layout_node
 from archspec.backends.keras.lowering import lower
 from archspec.codegen.common import Namespace, environment, free_params, pyrepr
+from archspec.codegen.layout import INDENT, Group, lines, seq
 from archspec.ops.shapes import Shape
 from archspec.passes.check import LayerReport, Report
 
@@ -113,7 +113,9 @@ def statements(report: Report, free: frozenset[str]) -> tuple[list[Statement], l
     first = report.layers[0]
     shape = Values(first, free)("shape")
     call = Call("keras.Input", kwargs=(("shape", shape),), name=first.name)
-    out = [Statement(None, lines(node(call), INDENT, f"{variables[first.name]} = "), "input")]
+    out = [
+        Statement(None, lines(layout_node(call), INDENT, f"{variables[first.name]} = "), "input")
+    ]
     made: list[Call] = []
     taken = {n.name for n in report.graph.nodes}
     for layer in report.layers[1:]:
@@ -132,7 +134,7 @@ def statements(report: Report, free: frozenset[str]) -> tuple[list[Statement], l
         # Helper layers write the chain variable: it is free (or this node's input) here.
         for index, step in enumerate(calls):
             into = target if index == len(calls) - 1 else chain
-            code += lines(seq(node(step), Group("(", ")", (source,))), INDENT, f"{into} = ")
+            code += lines(seq(layout_node(step), Group("(", ")", (source,))), INDENT, f"{into} = ")
             source = into
         out.append(Statement(_comment(layer), code, layer.node.source.path.split("]")[0]))
     return out, made
@@ -186,13 +188,15 @@ def returned(report: Report, free: frozenset[str]) -> list[str]:
         ),
         name=report.name,
     )
-    return lines(node(model), INDENT, "return ")
+    return lines(layout_node(model), INDENT, "return ")
 
 
 def signature(report: Report, free: frozenset[str]) -> list[str]:
     """``def build_model(...):`` laid out as ruff would."""
     args = tuple(
-        seq(f"{name}=", node(value)) for name, value in report.graph.params.items() if name in free
+        seq(f"{name}=", layout_node(value))
+        for name, value in report.graph.params.items()
+        if name in free
     )
     return lines(seq("def build_model", Group("(", ")", args)), "", "", ":")
 

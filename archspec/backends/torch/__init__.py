@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from archspec.backends.torch.emit import generate
+from archspec.backends.torch.source import generate
 from archspec.passes.check import Report
 
 
@@ -37,16 +37,16 @@ def count_params(model: Any) -> tuple[int, int]:
 
 def get_weights(model: Any, report: Report | None = None) -> dict[str, list[Any]]:
     """Node name -> its weights as numpy arrays in IR layout (= Keras layout and order)."""
-    from archspec.backends.torch import live
+    from archspec.backends.torch import weights
 
-    return live.get_weights(model, report)
+    return weights.get_weights(model, report)
 
 
 def set_weights(model: Any, report: Report | None, weights: dict[str, list[Any]]) -> None:
     """Load weights in IR layout (as ``get_weights`` returns them) into ``model``."""
-    from archspec.backends.torch import live
+    from archspec.backends.torch import weights as layout
 
-    live.set_weights(model, report, weights)
+    layout.set_weights(model, report, weights)
 
 
 def intermediate_outputs(model: Any, inputs: Any, report: Report | None = None) -> dict[str, Any]:

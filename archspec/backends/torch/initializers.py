@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.backends.torch.layout import is_depthwise, torch_key
+from archspec.backends.torch.weights import is_depthwise, torch_key
 from archspec.codegen.common import pyrepr
 from archspec.ops.base import NAMED_VARIANCE_SCALING, InitializerSpec, Weight
 from archspec.ops.shapes import Shape, product

@@ -9,19 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from archspec.backends import BackendError
-from archspec.backends.torch.emit import forward_steps, input_variable, render
-from archspec.backends.torch.layout import from_torch, to_torch, torch_key
-from archspec.backends.torch.order import flatten_orders
+from archspec.backends.torch.source import forward_steps, input_variable, render
+from archspec.backends.torch.weights import model_report
 from archspec.codegen.common import run_source
 from archspec.passes.check import Report
-
-Weights = dict[str, list[np.ndarray]]
 
 
 def check_names(report: Report) -> None:
@@ -68,62 +64,6 @@ def save(model: nn.Module, path: str | Path) -> None:
     torch.save(model.state_dict(), path)
 
 
-def _report(model: nn.Module, report: Report | None) -> Report:
-    found = report if report is not None else getattr(model, "archspec_report", None)
-    if found is None:
-        raise BackendError("pass the report: this model was not built by archspec")
-    return found
-
-
-def get_weights(model: nn.Module, report: Report | None = None) -> Weights:
-    """Node name -> its weights in IR layout and order, buffers (moving statistics) included."""
-    report = _report(model, report)
-    state = model.state_dict()
-    flattened = flatten_orders(report).dense
-    found: Weights = {}
-    for layer in report.layers:
-        if not layer.weights:
-            continue
-        arrays = []
-        for weight in layer.weights:
-            key = f"{layer.name}.{torch_key(layer.kind, weight.name)}"
-            if key not in state:
-                raise BackendError(f"the torch module has no {key!r} for layer {layer.name!r}")
-            value = state[key].detach().cpu().numpy()
-            arrays.append(from_torch(layer, weight, value, flattened.get(layer.name)))
-        found[layer.name] = arrays
-    return found
-
-
-def set_weights(model: nn.Module, report: Report | None, weights: Weights) -> None:
-    """Load IR-layout weights (as ``get_weights`` returns them) into ``model``; every weighted
-    node must be present with the IR's shapes, and no other name."""
-    report = _report(model, report)
-    expected = {layer.name: layer for layer in report.layers if layer.weights}
-    unknown, missing = sorted(set(weights) - set(expected)), sorted(set(expected) - set(weights))
-    if unknown or missing:
-        raise BackendError(
-            f"weights do not match the spec: missing {missing or 'none'}, unknown {unknown or 'none'}"
-        )
-    state = model.state_dict()
-    flattened = flatten_orders(report).dense
-    with torch.no_grad():
-        for name, layer in expected.items():
-            arrays = [np.asarray(a) for a in weights[name]]
-            shapes = [tuple(a.shape) for a in arrays]
-            if shapes != [w.shape for w in layer.weights]:
-                raise BackendError(
-                    f"layer {name!r}: weights give shapes {shapes}, the IR expects "
-                    f"{[w.shape for w in layer.weights]}"
-                )
-            for weight, array in zip(layer.weights, arrays, strict=True):
-                target = state[f"{name}.{torch_key(layer.kind, weight.name)}"]
-                value = to_torch(layer, weight, array, flattened.get(name))
-                if any(stride < 0 for stride in value.strides):  # from_numpy refuses these
-                    value = value.copy()
-                target.copy_(torch.from_numpy(value))
-
-
 def intermediate_outputs(
     model: nn.Module, inputs: torch.Tensor, report: Report | None = None
 ) -> dict[str, torch.Tensor]:
@@ -132,7 +72,7 @@ def intermediate_outputs(
     The statements are the generated ``forward``'s own, so this is that forward with each
     value kept, including values no module hook could see (adds, flattens, activations).
     """
-    report = _report(model, report)
+    report = model_report(model, report)
     scope: dict[str, Any] = {"self": model, "torch": torch, "F": F, "nn": nn}
     scope[input_variable(report)] = inputs
     found = {report.graph.input.name: inputs}
@@ -145,8 +85,6 @@ def intermediate_outputs(
 __all__ = [
     "build",
     "count_params",
-    "get_weights",
     "intermediate_outputs",
     "save",
-    "set_weights",
 ]

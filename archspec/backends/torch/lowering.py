@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from archspec.backends import BackendError
-from archspec.backends.torch.code import Call
-from archspec.backends.torch.context import (
+from archspec.backends.torch.calls import (
+    Call,
     Ctx,
     Lowered,
     activate,

@@ -14,8 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from archspec.backends import BackendError
-from archspec.backends.torch.code import Call
-from archspec.backends.torch.context import Ctx, Lowered, pad_argument, symmetric_padding
+from archspec.backends.torch.calls import Call, Ctx, Lowered, pad_argument, symmetric_padding
 from archspec.codegen.common import pyrepr
 from archspec.ops.shapes import Pads, window_output
 

@@ -1,33 +1,94 @@
-"""Calls and statements as generated code, already laid out the way ``ruff format`` lays them.
+"""Generated source laid out as ``ruff format`` lays it out, without running ruff.
 
-The generated module must pass ``ruff format --check`` without running ruff at generation time,
-so the few statement shapes we emit (an assignment of a call, a signature) wrap themselves with
-ruff's rule: everything on one line if it fits; else the arguments on one indented line; else
-one argument per line with a trailing comma.
+Both backends emit code through these rules, so generated modules are deterministic, need no
+formatter at generation time, and pass ``ruff format --check`` (the golden tests prove it).
+Two views of one rule: ``lines`` lays out a tree of values (``Group``/``Seq``, the Keras
+backend's calls), ``wrap``/``layout`` lay out code already written as text (the PyTorch backend's
+statements). Either way: one line when it fits; else the bracket's content on one indented line;
+else one item per line with a magic trailing comma, which makes ruff keep the bracket exploded.
 """
 
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 LINE_LENGTH = 100
 INDENT = "    "
 
 
-@dataclass
-class Call:
-    """``func(args..., key=value...)`` with every argument already written as code."""
+@dataclass(frozen=True)
+class Group:
+    """A bracketed, comma-separated run of items: arguments, a tuple, a list."""
 
-    func: str
-    args: list[str] = field(default_factory=list)
-    kwargs: list[tuple[str, str]] = field(default_factory=list)
+    open: str
+    close: str
+    items: tuple[Any, ...]
+    one_tuple: bool = False
 
-    def arguments(self) -> list[str]:
-        return [*self.args, *(f"{key}={value}" for key, value in self.kwargs)]
 
-    def __str__(self) -> str:
-        return f"{self.func}({', '.join(self.arguments())})"
+@dataclass(frozen=True)
+class Seq:
+    """Parts written one after the other, e.g. ``layers.Dense`` then its arguments."""
+
+    parts: tuple[Any, ...]
+
+
+def seq(*parts: Any) -> Seq:
+    """Parts in a row, nested runs flattened (so the first bracket is found at the top)."""
+    flattened: list[Any] = []
+    for part in parts:
+        flattened += part.parts if isinstance(part, Seq) else [part]
+    return Seq(tuple(flattened))
+
+
+def flat(item: Any) -> str:
+    """The one-line text of a node."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, Seq):
+        return "".join(flat(p) for p in item.parts)
+    inner = ", ".join(flat(i) for i in item.items)
+    return item.open + inner + ("," if item.one_tuple else "") + item.close
+
+
+def lines(
+    item: Any, indent: str, prefix: str = "", suffix: str = "", hug: bool = False
+) -> list[str]:
+    """``prefix + item + suffix`` at ``indent``, split at the first brackets that need it.
+
+    ``hug`` (for items inside an exploded bracket, where ruff does the same) first tries the
+    bracket's whole content on one line of its own.
+    """
+    text = prefix + flat(item) + suffix
+    if len(indent) + len(text) <= LINE_LENGTH or isinstance(item, str):
+        return [indent + text]
+    if isinstance(item, Group):
+        return _explode(item, indent, prefix, suffix, hug)
+    parts = list(item.parts)
+    first = next((i for i, p in enumerate(parts) if isinstance(p, Group)), None)
+    if first is None:
+        return [indent + text]
+    head = prefix + "".join(flat(p) for p in parts[:first])
+    rest = parts[first + 1 :]
+    out = _explode(parts[first], indent, head, "" if rest else suffix, hug and not rest)
+    if rest:
+        closing = out.pop()[len(indent) :]
+        out += lines(seq(closing, *rest), indent, "", suffix)
+    return out
+
+
+def _explode(group: Group, indent: str, prefix: str, suffix: str, hug: bool) -> list[str]:
+    inner = indent + INDENT
+    content = ", ".join(flat(i) for i in group.items) + ("," if group.one_tuple else "")
+    if hug and len(inner) + len(content) <= LINE_LENGTH:
+        return [indent + prefix + group.open, inner + content, indent + group.close + suffix]
+    out = [indent + prefix + group.open]
+    for entry in group.items:
+        out += lines(entry, inner, "", ",", hug=True)
+    out.append(indent + group.close + suffix)
+    return out
 
 
 def wrap(depth: int, head: str, items: list[str], tail: str) -> list[str]:
@@ -43,11 +104,6 @@ def wrap(depth: int, head: str, items: list[str], tail: str) -> list[str]:
     if len(hugged) <= LINE_LENGTH:
         return [pad + head, hugged, pad + tail]
     return [pad + head, *(f"{inner}{item}," for item in items), pad + tail]
-
-
-def assign(depth: int, target: str, call: Call) -> list[str]:
-    """``target = call`` as ruff would format it."""
-    return wrap(depth, f"{target} = {call.func}(", call.arguments(), ")")
 
 
 def with_comment(depth: int, code: str, comment: str) -> list[str]:

@@ -1,5 +1,5 @@
-"""What a PyTorch lowering row reads (``Ctx``) and returns (``Lowered``), and the small
-expression helpers the rows share. Tensors are channels first in PyTorch: an IR shape
+"""What a PyTorch lowering row reads (``Ctx``) and returns (``Lowered``, holding ``Call``s), and
+the small expression helpers the rows share. Tensors are channels first in PyTorch: an IR shape
 ``(*spatial, C)`` is ``(N, C, *spatial)``; a flat ``(F,)`` stays ``(N, F)``.
 """
 
@@ -8,10 +8,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archspec.backends.torch.code import Call
 from archspec.codegen.common import pyrepr
+from archspec.codegen.layout import wrap
 from archspec.ops.shapes import Pads, Shape
 from archspec.passes.check import LayerReport
+
+
+@dataclass
+class Call:
+    """``func(args..., key=value...)`` with every argument already written as code."""
+
+    func: str
+    args: list[str] = field(default_factory=list)
+    kwargs: list[tuple[str, str]] = field(default_factory=list)
+
+    def arguments(self) -> list[str]:
+        return [*self.args, *(f"{key}={value}" for key, value in self.kwargs)]
+
+    def __str__(self) -> str:
+        return f"{self.func}({', '.join(self.arguments())})"
+
+
+def assign(depth: int, target: str, call: Call) -> list[str]:
+    """``target = call`` as ruff would format it."""
+    return wrap(depth, f"{target} = {call.func}(", call.arguments(), ")")
 
 
 @dataclass

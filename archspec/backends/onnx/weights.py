@@ -7,9 +7,19 @@ for ``Gemm``; vectors stay as they are. ``from_onnx`` inverts ``to_onnx`` exactl
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from archspec.backends import BackendError
+from archspec.passes.check import Report
 
 Array = np.ndarray
+Weights = dict[str, list[np.ndarray]]
+FROZEN = (".moving_mean", ".moving_variance")  # initializers that are not trainable
+_WEIGHT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[a-z_]+$")
 
 
 def _conv_to(array: Array) -> Array:  # (k..., in/g, out) -> (out, in/g, k...)
@@ -66,3 +76,43 @@ def cf_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
 def onnx_pads(pads: tuple[tuple[int, int], ...]) -> list[int]:
     """IR ((before, after), ...) per spatial axis -> ONNX [b1, b2, ..., e1, e2, ...]."""
     return [p[0] for p in pads] + [p[1] for p in pads]
+
+
+def parameters(model: onnx.ModelProto) -> dict[str, onnx.TensorProto]:
+    """The initializers that hold IR weights (``<node>.<weight>``), not helper constants."""
+    return {t.name: t for t in model.graph.initializer if _WEIGHT_NAME.match(t.name)}
+
+
+def get_weights(model: onnx.ModelProto, report: Report) -> dict[str, list[np.ndarray]]:
+    """Every layer's weights in IR layout and order (as the other backends return them)."""
+    found = parameters(model)
+    out: dict[str, list[np.ndarray]] = {}
+    for layer in report.layers:
+        arrays = []
+        for weight in layer.weights:
+            tensor = found.get(f"{layer.name}.{weight.name}")
+            if tensor is None:
+                raise BackendError(f"the ONNX model has no initializer {layer.name}.{weight.name}")
+            array = numpy_helper.to_array(tensor)
+            arrays.append(from_onnx(layer.kind, weight.name, array, weight.shape).copy())
+        if arrays:
+            out[layer.name] = arrays
+    return out
+
+
+def set_weights(model: onnx.ModelProto, report: Report, weights: Weights) -> None:
+    """Replace the model's weights, in place, by IR-layout ``weights`` (every weighted layer)."""
+    missing = [layer.name for layer in report.layers if layer.weights and layer.name not in weights]
+    if missing:
+        raise BackendError(f"no weights given for {', '.join(missing[:5])}")
+    found = parameters(model)
+    for layer in report.layers:
+        for weight, array in zip(layer.weights, weights.get(layer.name, []), strict=True):
+            name = f"{layer.name}.{weight.name}"
+            array = np.asarray(array, dtype=np.float32)
+            if name not in found:
+                raise BackendError(f"the ONNX model has no initializer {name}")
+            if array.shape != weight.shape:
+                raise BackendError(f"{name}: expected shape {weight.shape}, got {array.shape}")
+            value = to_onnx(layer.kind, weight.name, array)
+            found[name].CopyFrom(numpy_helper.from_array(value, name))

@@ -14,20 +14,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from archspec.backends.torch import initializers
-from archspec.backends.torch.code import (
-    INDENT,
-    LINE_LENGTH,
-    assign,
-    docstring,
-    layout,
-    with_comment,
-    wrap,
-)
-from archspec.backends.torch.context import Ctx, Lowered, torch_shape
-from archspec.backends.torch.layout import torch_key
+from archspec.backends.torch.calls import Ctx, Lowered, assign, torch_shape
 from archspec.backends.torch.lowering import lower
-from archspec.backends.torch.order import flatten_orders
+from archspec.backends.torch.weights import flatten_orders, torch_key
 from archspec.codegen.common import Namespace, environment, free_params, pyrepr
+from archspec.codegen.layout import INDENT, LINE_LENGTH, docstring, layout, with_comment, wrap
 from archspec.frontend.names import RESERVED
 from archspec.passes.check import LayerReport, Report
 

@@ -2,7 +2,7 @@
 
 Each IR node becomes one or more ONNX nodes; the last one outputs a value named exactly like
 the IR node, and its weights become initializers named ``<node>.<weight>`` (IR weight names)
-in ONNX layout (``layout.to_onnx``). Helper constants (pads, shapes, ones) are named
+in ONNX layout (``weights.to_onnx``). Helper constants (pads, shapes, ones) are named
 ``<node>/<what>`` so that they are never mistaken for parameters.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 from onnx import NodeProto, TensorProto, helper, numpy_helper
 
 from archspec.backends import BackendError
-from archspec.backends.onnx.layout import (
+from archspec.backends.onnx.weights import (
     channels_first_perm,
     channels_last_perm,
     onnx_pads,
