@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from archspec.backends.torch import live
+from archspec.backends.torch import weights as torch_weights
 from archspec.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,13 +66,13 @@ def test_a_wrong_weight_fails_and_names_the_first_layer(
 ) -> None:
     """A transfer bug in one layer (here: the depthwise kernel loses its regrouping) must be
     caught, with the first diverging layer named."""
-    original = live.to_torch
+    original = torch_weights.to_torch
 
     def broken(layer: Any, weight: Any, value: np.ndarray, flat: Any) -> np.ndarray:
         moved = original(layer, weight, value, flat)
         return moved[::-1].copy() if weight.name == "depthwise" else moved
 
-    monkeypatch.setattr(live, "to_torch", broken)
+    monkeypatch.setattr(torch_weights, "to_torch", broken)
     assert main(["verify", str(branchy), "--tolerance", "1e-4"]) == 1
     captured = capsys.readouterr()
     assert "FAILED" in captured.out
