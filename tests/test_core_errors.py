@@ -39,7 +39,7 @@ CASES = [
         "  - conv2d: {filters: 5, kernel_size: 1}\n    name: b\n    inputs: [input]\n"
         "  - add: {}\n    inputs: [a, b]\n",
         11,
-        "equal input shapes",
+        "shapes that broadcast",
         "layers[2]",
     ),
     (

@@ -355,3 +355,67 @@ def test_unused_string_params_never_reach_code(backend: str) -> None:
 def test_reference_specs_generate_only_expected_constructs(backend: str) -> None:
     for spec in sorted((PACKAGE.parent / "specs").glob("*.yaml")):
         assert_expected_constructs(archspec.generate(str(spec), backend=backend))
+
+
+# --- The IR trusts nobody who built it (issue 12) ---------------------------------------------
+
+TINY = (
+    "archspec: 1\nname: tiny\ninput: {shape: [8, 8, 3]}\nlayers:\n"
+    "  - conv2d: {filters: 2, kernel_size: 3}\n  - flatten: {}\n  - dense: {units: 3}\n"
+)
+
+
+def renamed(graph: object, index: int, name: str) -> object:
+    """The graph rebuilt with node ``index`` renamed (inputs of its readers following)."""
+    from dataclasses import replace
+
+    old = graph.nodes[index].name  # type: ignore[attr-defined]
+    nodes = [
+        replace(
+            node,
+            name=name if i == index else node.name,
+            inputs=tuple(name if n == old else n for n in node.inputs),
+        )
+        for i, node in enumerate(graph.nodes)  # type: ignore[attr-defined]
+    ]
+    output = name if graph.output == old else graph.output  # type: ignore[attr-defined]
+    return replace(graph, nodes=tuple(nodes), output=output, outputs=(output,))
+
+
+@pytest.mark.parametrize("name", ["conv\nimport os", "fc\n", "x y", "class", ""], ids=ascii)
+def test_a_graph_with_a_renamed_node_cannot_be_built(name: str) -> None:
+    from archspec.ir.graph import GraphError
+
+    graph = archspec.load(TINY)
+    with pytest.raises(GraphError, match="invalid name"):
+        renamed(graph, 1, name)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_graph_changed_after_loading_is_refused_by_every_entry_point(backend: str) -> None:
+    """Frozen dataclasses can still be forced: the public API re-checks what it is given."""
+    from archspec.ir.graph import GraphError
+
+    graph = archspec.load(TINY)
+    report = archspec.check(graph)
+    object.__setattr__(graph.nodes[1], "name", "conv2d\nimport os\nos.system('touch pwned')")
+    for call in (archspec.check, lambda g: archspec.generate(g, backend=backend)):
+        for spec in (graph, report):
+            with pytest.raises(GraphError, match="invalid name"):
+                call(spec)
+
+
+def test_a_graph_missing_a_middle_node_or_its_output_is_refused() -> None:
+    from dataclasses import replace
+
+    from archspec.ir.graph import GraphError
+
+    graph = archspec.load(TINY)
+    with pytest.raises(GraphError, match="reads 'conv2d' before it is defined"):
+        replace(graph, nodes=graph.nodes[:1] + graph.nodes[2:])
+    with pytest.raises(GraphError, match="output 'nowhere' is not a node"):
+        replace(graph, output="nowhere", outputs=("nowhere",))
+    forced = archspec.load(TINY)
+    object.__setattr__(forced, "nodes", forced.nodes[:1] + forced.nodes[2:])
+    with pytest.raises(GraphError):
+        archspec.check(forced)  # never a 0-parameter report

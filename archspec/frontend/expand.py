@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archspec.diagnostics import Diagnostic, Location, SpecError, did_you_mean
+from archspec.frontend.budget import Budget, Hint
+from archspec.frontend.computed import compute, computed_from_others, later_param_hint
+from archspec.frontend.expressions import is_expression
 from archspec.frontend.names import name_problem, node_name_problem
 from archspec.frontend.source import MAX_INT_DIGITS, YMap, YNode, YScalar, YSeq
-from archspec.limits import MAX_NODES
+from archspec.frontend.wiring import block_inputs, call_sources, resolve, unknown_input_hint
+from archspec.limits import MAX_NODES, MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 RESERVED_KEYS = ("name", "inputs", "repeat")
 ARG_TYPES: dict[str, tuple[type, ...]] = {
@@ -26,7 +31,9 @@ ARG_TYPES: dict[str, tuple[type, ...]] = {
     "list": (list,),
     "any": (object,),
 }
-_REF_RE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
+_REF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")  # fullmatch: "$n\n" is no reference
+_SHORT_REPR = reprlib.Repr()  # bounded: an override may be deep or huge
+_SHORT_REPR.maxlevel, _SHORT_REPR.maxlist, _SHORT_REPR.maxstring = 4, 12, 60
 _INTERP_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -42,6 +49,7 @@ class Entry:
     name: str | None = None
     name_location: Location | None = None
     inputs: list[int] = field(default_factory=list)
+    context: str = ""  # the block instance it was expanded in, for diagnostics
 
 
 @dataclass
@@ -52,6 +60,8 @@ class _Scope:
     input_uid: int | None
     names: dict[str, int] = field(default_factory=dict)
     pending: list[tuple[Entry, str, Location, str]] = field(default_factory=list)
+    # False inside a block with named inputs (`inputs: [x, skip]`): there is no `input` there.
+    implicit_input: bool = True
 
 
 class Expander:
@@ -63,16 +73,20 @@ class Expander:
         self.entries: list[Entry] = []
         self.diagnostics: list[Diagnostic] = []
         self.block_counts: dict[str, int] = {}
+        self.block_inputs: dict[str, list[str] | None] = {}
+        # Where expressions that failed (and were reported) are written: not reported again.
+        self.failed_values: set[Location] = set()
         # The top-level layer being expanded: a size limit is blamed on it, not on a layer
         # deep inside the blocks it calls.
         self.top: tuple[Location, str] | None = None
+        self.budget = Budget(self.diagnostics)  # bounded work: steps, values, errors
 
     # -- reporting -----------------------------------------------------------------------------
-    def error(self, message: str, where: Location, path: str = "", hint: str = "") -> None:
-        self.diagnostics.append(Diagnostic(message, where, path, hint))
+    def error(self, message: str, where: Location, path: str = "", hint: Hint = "") -> None:
+        self.budget.report(message, where, path, hint)
 
     def guard_size(self, where: Location, path: str) -> None:
-        if len(self.entries) > MAX_NODES:
+        if len(self.entries) - 1 > MAX_NODES:  # the input is not a layer
             where, path = self.top or (where, path)
             self.error(
                 f"the spec expands to more than {MAX_NODES:,} layers; refusing it", where, path
@@ -81,16 +95,25 @@ class Expander:
 
     # -- substitution ---------------------------------------------------------------------------
     def substitute(self, node: YNode, env: dict[str, YNode], path: str) -> YNode:
-        """Replace ``$name`` by the bound value and interpolate ``${name}`` in strings."""
+        """Replace ``$name`` by the bound value, evaluate expressions (``$width * 2``) and
+        interpolate ``${name}`` in strings."""
+        self.budget.copied(1, self.top or (node.location, path))
         if isinstance(node, YScalar) and isinstance(node.value, str) and "$" in node.value:
-            match = _REF_RE.match(node.value)
+            match = _REF_RE.fullmatch(node.value)
             if match:
                 bound = self.lookup(match.group(1), env, node.location, path)
-                return bound if bound is not None else node
+                if bound is None:
+                    return node
+                self.budget.copied_node(bound, self.top or (node.location, path))
+                return bound
+            if is_expression(node.value):
+                return self.compute(node, env, path)
             text = _INTERP_RE.sub(
                 lambda m: self._interpolate(m.group(1), env, node, path), node.value
             )
             return YScalar(node.location, text.replace("$$", "$"))
+        if isinstance(node, YScalar) and isinstance(node.value, str) and "(" in node.value:
+            return self.compute(node, env, path) if is_expression(node.value) else node
         if isinstance(node, YSeq):
             items = [
                 self.substitute(item, env, f"{path}[{i}]") for i, item in enumerate(node.items)
@@ -100,6 +123,16 @@ class Expander:
             items = {k: self.substitute(v, env, f"{path}.{k}") for k, v in node.items.items()}
             return YMap(node.location, items, node.key_locations, param=node.param)
         return node
+
+    def compute(self, node: YScalar, env: dict[str, YNode], path: str) -> YNode:
+        """An expression's value (see ``frontend/computed.py``); on error, reported."""
+        result = compute(node, env, path)
+        if isinstance(result, Diagnostic):
+            if result not in self.diagnostics:  # a block's default fails once, not per call
+                self.diagnostics.append(result)
+            self.failed_values.add(node.location)
+            return node
+        return result
 
     def mapping(self, node: YNode, env: dict[str, YNode], path: str, what: str) -> YMap | None:
         """The substituted mapping under an op or block key (null = empty), or None, reported."""
@@ -114,7 +147,8 @@ class Expander:
     def lookup(self, name: str, env: dict[str, YNode], where: Location, path: str) -> YNode | None:
         if name in env:
             return env[name]
-        self.error(f"undefined param or argument '${name}'", where, path, did_you_mean(name, env))
+        hint = lambda: did_you_mean(name, env)  # noqa: E731 (worked out once per problem)
+        self.error(f"undefined param or argument '${name}'", where, path, hint)
         return None
 
     def _interpolate(self, name: str, env: dict[str, YNode], node: YNode, path: str) -> str:
@@ -137,6 +171,7 @@ class Expander:
         items = layers.items if isinstance(layers, YSeq) else []
         for index, item in enumerate(items):
             item_path = f"{path}[{index}]"
+            self.budget.step(self.top if stack and self.top else (item.location, item_path))
             if not isinstance(item, YMap):
                 self.error(
                     "a layer must be a mapping like '- conv2d: {filters: 64}'",
@@ -148,9 +183,9 @@ class Expander:
                 self.top = (item.location, item_path)
             previous = self.expand_item(item, env, scope, item_path, stack, previous)
         for entry, ref, where, ref_path in scope.pending:
-            target = scope.input_uid if ref == "input" else scope.names.get(ref)
+            target = resolve(scope, ref)
             if target is None:
-                hint = did_you_mean(ref, [*scope.names, "input"])
+                hint = lambda ref=ref: unknown_input_hint(scope, ref)  # noqa: E731
                 self.error(f"unknown input '{ref}'", where, ref_path, hint)
             else:
                 entry.inputs.append(target)
@@ -184,9 +219,12 @@ class Expander:
         kind = kinds[0]
         times = self.repeat_count(item, env, path)
         for repetition in range(times):
+            self.budget.step(self.top or (item.location, path))
             name = self.local_name(item, env, path, times, repetition)
             if kind in self.blocks:
-                previous = self.expand_block(kind, item, env, scope, path, stack, previous, name)
+                previous = self.expand_block(
+                    kind, item, env, scope, path, stack, previous, name, repetition
+                )
             else:
                 previous = self.add_entry(kind, item, env, scope, path, previous, name)
             self.guard_size(item.location, path)
@@ -262,6 +300,7 @@ class Expander:
         if fields is None:
             return previous
         entry = Entry(len(self.entries), kind, fields, path, item.key_locations[kind])
+        entry.context = self.budget.where()
         if local is not None:
             entry.name = scope.prefix + local
             entry.name_location = item.get("name").location  # type: ignore[union-attr]
@@ -311,6 +350,7 @@ class Expander:
         stack: tuple[str, ...],
         previous: int | None,
         local: str | None,
+        repetition: int = 0,
     ) -> int | None:
         where = item.key_locations[block]
         if block in stack:
@@ -325,20 +365,55 @@ class Expander:
             count = self.block_counts.get(block, 0)
             self.block_counts[block] = count + 1
             local = block if count == 0 else f"{block}_{count}"
-        inner = _Scope(prefix=scope.prefix + local + "_", input_uid=previous)
-        if item.get("inputs") is not None:
-            self.error(
-                "a block call takes its input from the chain; wire inside the block",
-                where,
-                f"{path}.inputs",
-            )
+        declared = self.declared_inputs(block, definition)
+        sources = self.block_sources(block, declared, item, env, scope, path, previous, repetition)
+        if sources is None:
+            return previous
+        names = dict(zip(declared, sources, strict=True)) if declared else {}
+        inner = _Scope(scope.prefix + local + "_", sources[0], names)
+        inner.implicit_input = declared is None
         start = len(self.entries)
-        last = self.expand_list(
-            definition.items["layers"], args_env, inner, f"{path}.{block}", (*stack, block)
-        )
+        self.budget.context.append(f"block '{block}', instance '{scope.prefix}{local}'")
+        try:
+            last = self.expand_list(
+                definition.items["layers"], args_env, inner, f"{path}.{block}", (*stack, block)
+            )
+        finally:
+            self.budget.context.pop()
         if local is not None and last is not None and len(self.entries) > start:
             self.register(scope, local, last, where, path)
         return last
+
+    def declared_inputs(self, block: str, definition: YMap) -> list[str] | None:
+        """A block's named inputs (None: one, ``input``); their problems reported once."""
+        if block not in self.block_inputs:
+            self.block_inputs[block], problems = block_inputs(block, definition)
+            self.diagnostics += problems
+        return self.block_inputs[block]
+
+    def block_sources(
+        self,
+        block: str,
+        declared: list[str] | None,
+        item: YMap,
+        env: dict[str, YNode],
+        scope: _Scope,
+        path: str,
+        previous: int | None,
+        repetition: int,
+    ) -> list[int] | None:
+        """What a block call reads: its ``inputs:`` (the first repetition of a repeated call;
+        the rest continue the chain), else the chain."""
+        if repetition == 0 or item.get("inputs") is None:
+            return call_sources(self, block, declared, item, env, scope, path, previous)
+        if declared is not None and len(declared) > 1:
+            self.error(
+                f"a block with several inputs cannot repeat ('{block}' takes {len(declared)})",
+                item.get("repeat").location,  # type: ignore[union-attr]
+                f"{path}.repeat",
+            )
+            return None
+        return None if previous is None else [previous]
 
     def bind_args(
         self, block: str, definition: YMap, item: YMap, env: dict[str, YNode], path: str
@@ -385,7 +460,8 @@ class Expander:
                 )
                 ok = False
             else:
-                bound[key] = self.substitute(spec, self.root_env, f"blocks.{block}.args.{key}")
+                # A default may be computed from the arguments before it (`mid: $filters // 4`).
+                bound[key] = self.substitute(spec, bound, f"blocks.{block}.args.{key}")
         return bound if ok else None
 
 
@@ -411,49 +487,61 @@ def _describe(node: YNode) -> str:
 def bind_params(
     declared: YMap | None, overrides: dict[str, Any], filename: str, root: YMap
 ) -> tuple[dict[str, YNode], list[Diagnostic]]:
-    """Params env: each default, replaced by an override of the same type; all tagged by name."""
+    """Params env: each default, replaced by an override of the same type; all tagged by name.
+
+    Params are bound in order, so a default may be computed from the params before it
+    (``c2: $c * 2``), overridden values included.
+    """
     problems: list[Diagnostic] = []
     items = declared.items if declared else {}
     where = root.key_locations.get("params", root.location)
     env: dict[str, YNode] = {}
+    computer = Expander(env, {})
     for name, node in items.items():
         problem = name_problem(name)
         if problem:
             problems.append(Diagnostic(problem, declared.key_locations[name], f"params.{name}"))  # type: ignore[union-attr]
-        env[name] = _tag(node, name)
+        bound = computer.substitute(node, env, f"params.{name}")
+        # NOTE: a param computed from others (`c2: $c * 2`) is written into generated code as
+        # its value, never as a `build_model` argument of its own that `c` would not move.
+        env[name] = bound if computed_from_others(node) else _tag(bound, name)
+        if name in overrides:
+            problems += _override(env, name, overrides[name], node.location)
+    problems += [later_param_hint(d, items) for d in computer.diagnostics]
     for name, value in overrides.items():
         if name not in items:
             problems.append(
                 Diagnostic(
-                    f"override {name}={value!r}: no such param",
+                    f"override {name}={_shown(value)}: no such param",
                     where,
                     "params",
                     did_you_mean(name, items),
                 )
             )
-            continue
-        default = items[name]
-        problem = _override_problem(default, value)
-        if problem:
-            problems.append(
-                Diagnostic(
-                    f"override {name}={value!r}: {problem}", default.location, f"params.{name}"
-                )
-            )
-            continue
-        if (
-            isinstance(default, YScalar)
-            and isinstance(default.value, float)
-            and not isinstance(value, bool)
-        ):
-            value = float(value)
-        env[name] = _tag(_from_python(value, default.location), name)
     return env, problems
 
 
+def _override(env: dict[str, YNode], name: str, value: Any, where: Location) -> list[Diagnostic]:
+    """Bind ``--set name=value`` in ``env`` in place of its (computed) default, if it fits."""
+    default = env[name]
+    problem = _override_problem(default, value)
+    if problem:
+        message = f"override {name}={_shown(value)}: {problem}"
+        return [Diagnostic(message, where, f"params.{name}")]
+    if (
+        isinstance(default, YScalar)
+        and isinstance(default.value, float)
+        and not isinstance(value, bool)
+    ):
+        value = float(value)
+    env[name] = _tag(_from_python(value, where), name)
+    return []
+
+
 def _override_problem(default: YNode, value: Any) -> str | None:
-    if not _plain_value(value):
-        return "must be plain data: finite numbers (at most 30 digits), strings, lists, mappings"
+    problem = _plain_problem(value)
+    if problem:
+        return problem
     if isinstance(default, YScalar):
         expected = default.value
         if expected is None:
@@ -479,17 +567,49 @@ def _override_problem(default: YNode, value: Any) -> str | None:
     return None if isinstance(value, dict) else "must be a mapping like the default"
 
 
-def _plain_value(value: Any) -> bool:
-    """What a YAML spec could hold itself (overrides get no laxer a reading than the file)."""
+def _plain_problem(value: Any) -> str | None:
+    """Why ``value`` is not what a YAML spec could hold itself (overrides get no laxer a
+    reading, and no larger or deeper a value, than the file); None when it is plain data.
+
+    Iterative and counted, so that a deep, self-referencing or alias-bomb-like value (a list
+    holding the same list many times) is refused in bounded time.
+    """
+    stack, visited, characters = [(value, 0)], 0, 0
+    while stack:
+        item, depth = stack.pop()
+        visited += 1
+        if visited > MAX_YAML_NODES:
+            return f"must hold at most {MAX_YAML_NODES:,} values"
+        if depth > MAX_YAML_DEPTH:
+            return f"must nest at most {MAX_YAML_DEPTH} levels deep"
+        if isinstance(item, list | tuple):
+            stack += [(v, depth + 1) for v in item]
+        elif isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                return "must be plain data: mapping keys are strings"
+            stack += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, str):
+            characters += len(item)
+            if characters > MAX_SPEC_BYTES:
+                return f"must hold at most {MAX_SPEC_BYTES:,} characters"
+        elif not _plain_scalar(item):
+            return (
+                "must be plain data: finite numbers (at most 30 digits), strings, lists, mappings"
+            )
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A short repr of an override: bounded in depth and length, whatever it holds."""
+    return _SHORT_REPR.repr(value)
+
+
+def _plain_scalar(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, int):
         return abs(value) < 10**MAX_INT_DIGITS
-    if isinstance(value, list | tuple):
-        return all(_plain_value(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain_value(v) for k, v in value.items())
-    return value is None or isinstance(value, str)
+    return value is None
 
 
 def _from_python(value: Any, where: Location) -> YNode:

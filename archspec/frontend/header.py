@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from archspec.training.recipe import Recipe
+
 # Unicode categories that print nothing or move the cursor: control (Cc), format (Cf: zero
 # width, bidi overrides as in "Trojan source"), surrogate (Cs), private (Co), unassigned (Cn),
 # line and paragraph separators (Zl, Zp). Generated code quotes docs, so they must be text.
@@ -36,6 +38,13 @@ class BlockDef(BaseModel):
         description="Argument -> default value, or a type name (int, float, str, bool, list, "
         "any) for a required argument.",
     )
+    inputs: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Names of the block's inputs, when it takes several (a call passes them with "
+        "`inputs: [a, b]`, in this order); the chain starts from the first. Without it the "
+        "block has one input, called `input`.",
+    )
     layers: Annotated[list[Any], Field(min_length=1)]
 
 
@@ -61,3 +70,12 @@ class SpecHeader(BaseModel):
     blocks: dict[str, BlockDef] = Field(default_factory=dict)
     layers: Annotated[list[Any], Field(min_length=1)]
     output: str | None = Field(None, description="Output node; default the last layer.")
+    training: Recipe | None = Field(
+        None, description="How to train the network (archspec train); see archspec.training."
+    )
+    outputs: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Several output nodes, in the order every backend returns them (instead of "
+        "`output`).",
+    )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import heapq
+import os
+import stat
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +16,12 @@ from pydantic import ValidationError
 from archspec.diagnostics import Diagnostic, Location, SpecError, did_you_mean
 from archspec.frontend.expand import Entry, Expander, _Scope, bind_params
 from archspec.frontend.header import SpecHeader
-from archspec.frontend.names import name_problem
+from archspec.frontend.names import HELPER_SUFFIXES, name_problem
 from archspec.frontend.source import YMap, YNode, YSeq, parse_yaml, to_python
 from archspec.frontend.validate import diagnostics_from
+from archspec.frontend.wiring import alive, output_uids
 from archspec.ir.graph import Graph, Node, Source
-from archspec.limits import MAX_SPEC_BYTES
+from archspec.limits import MAX_ERRORS, MAX_SPEC_BYTES
 from archspec.ops import OPS
 from archspec.util.gc_pause import gc_paused
 
@@ -24,13 +29,13 @@ from archspec.util.gc_pause import gc_paused
 def read_source(source: str | Path) -> tuple[str | bytes, str]:
     """(text, filename) for a path or for literal YAML text."""
     if isinstance(source, Path) or _names_a_file(source):
-        path = Path(source)
         where = Location(str(source), 1, 1)
         try:
-            with path.open("rb") as file:
-                data = file.read(MAX_SPEC_BYTES + 1)
+            data = _read_regular_file(Path(source))
         except OSError as err:
             raise SpecError([Diagnostic(f"cannot read spec: {err.strerror}", where)]) from None
+        except ValueError:  # a NUL in the name
+            raise SpecError([Diagnostic("cannot read spec: a NUL in its name", where)]) from None
         if len(data) > MAX_SPEC_BYTES:
             message = f"spec file larger than {MAX_SPEC_BYTES // 2**20} MiB; refusing to read it"
             raise SpecError([Diagnostic(message, where)])
@@ -39,6 +44,19 @@ def read_source(source: str | Path) -> tuple[str | bytes, str]:
         message = f"spec text longer than {MAX_SPEC_BYTES // 2**20} MiB; refusing to parse it"
         raise SpecError([Diagnostic(message, Location("<spec>", 1, 1))])
     return source, "<spec>"
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """At most one byte more than a spec may hold, from a regular file only.
+
+    Opened without blocking and checked before reading: a FIFO or a device would block or
+    never end (``/dev/zero``).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return file.read(MAX_SPEC_BYTES + 1)
 
 
 def _names_a_file(source: str) -> bool:
@@ -95,22 +113,23 @@ def load(
     if problems:
         raise SpecError(problems)
     expander = Expander(params, block_nodes)
-    entries, output = _expand(root, header, expander)
+    entries, outputs = _expand(root, header, expander)
     if expander.diagnostics:
-        raise SpecError(expander.diagnostics)
+        raise SpecError(_with_field_problems(expander, entries))
     nodes = _validate_entries(entries, expander)
     values = {name: to_python(node) for name, node in params.items()}
-    ordered = _topological(nodes, entries, output)
+    ordered = _topological(nodes, entries, outputs)
     text = text.decode("utf-8") if isinstance(text, bytes) else text
     return Graph(
         header.name,
         header.doc,
         ordered,
-        nodes[output].name,
+        nodes[outputs[0]].name,
         values,
         filename,
         text,
         dict(overrides or {}),
+        outputs=tuple(nodes[uid].name for uid in outputs),
     )
 
 
@@ -119,7 +138,7 @@ def reload_with(graph: Graph, **overrides: Any) -> Graph:
     return load(graph.source_text, {**graph.overrides, **overrides}, graph.filename)
 
 
-def _expand(root: YMap, header: SpecHeader, expander: Expander) -> tuple[list[Entry], int]:
+def _expand(root: YMap, header: SpecHeader, expander: Expander) -> tuple[list[Entry], list[int]]:
     input_node: YMap = root.items["input"]  # type: ignore[assignment]
     shape = expander.substitute(input_node.items["shape"], expander.root_env, "input.shape")
     fields = YMap(
@@ -131,19 +150,12 @@ def _expand(root: YMap, header: SpecHeader, expander: Expander) -> tuple[list[En
     expander.entries.append(entry)
     scope = _Scope(prefix="", input_uid=0, names={header.input.name: 0})
     last = expander.expand_list(root.items["layers"], expander.root_env, scope, "layers", ())
-    output = last if last is not None else 0
     _assign_names(expander.entries)
     _check_unique(expander)
-    if header.output is not None:
-        # The output may name any node, auto-named ones included (as they appear in `check`).
-        names = {entry.name: entry.uid for entry in expander.entries}
-        if header.output in names:
-            output = names[header.output]
-        else:
-            where = root.items["output"].location
-            hint = did_you_mean(header.output, names)
-            expander.error(f"unknown output '{header.output}'", where, "output", hint)
-    return expander.entries, output
+    # An output may name any node, auto-named ones included (as they appear in `check`).
+    names = {entry.name: entry.uid for entry in expander.entries}
+    outputs = output_uids(expander, root, names, last if last is not None else 0)  # type: ignore[arg-type]
+    return expander.entries, outputs
 
 
 def _assign_names(entries: list[Entry]) -> None:
@@ -174,12 +186,45 @@ def _check_unique(expander: Expander) -> None:
             )
         elif entry.name not in first:
             first[entry.name] = entry  # type: ignore[index]
+    for entry in expander.entries:
+        name = entry.name or ""
+        for suffix in HELPER_SUFFIXES:
+            owner = first.get(name.removesuffix(suffix)) if name.endswith(suffix) else None
+            if owner is not None and owner is not entry:
+                expander.error(
+                    f"layer name '{name}' is reserved for a helper layer of '{owner.name}' "
+                    "(a backend may pad in a layer of that name)",
+                    entry.name_location or entry.location,
+                    f"{entry.path}.name",
+                    f"rename it, e.g. '{name}2'",
+                )
 
 
-def _validate_entries(entries: list[Entry], expander: Expander) -> dict[int, Node]:
+def _with_field_problems(expander: Expander, entries: list[Entry]) -> list[Diagnostic]:
+    """The expansion's problems and those of the fields that did expand, in source order: one
+    mistake (an empty `- ` item) must not hide the others."""
+    problems = list(expander.diagnostics)
+    if len(problems) < MAX_ERRORS:
+        try:
+            _validate_entries(entries, expander, wired=False)
+        except SpecError as err:
+            # A value already reported (a failed expression, an undefined `$name` left in
+            # place) is not reported again.
+            failed = expander.failed_values | {d.location for d in problems}
+            problems += [d for d in err.diagnostics if d.location not in failed]
+    return sorted(problems, key=lambda d: (d.location.line, d.location.col))
+
+
+def _validate_entries(
+    entries: list[Entry], expander: Expander, wired: bool = True
+) -> dict[int, Node]:
+    """Each entry's fields through its op's pydantic model; ``wired=False`` skips the input
+    counts (after expansion errors, a missing input is a consequence, not a new problem)."""
     nodes: dict[int, Node] = {}
     problems: list[Diagnostic] = []
     for entry in entries:
+        if len({(d.location, d.message) for d in problems[-MAX_ERRORS:]}) >= MAX_ERRORS:
+            break  # "too many errors": SpecError says so
         cls = OPS.get(entry.kind)
         path = "input" if entry.uid == 0 else f"{entry.path}.{entry.kind}"
         if cls is None or (entry.kind == "input" and entry.uid != 0):
@@ -194,7 +239,9 @@ def _validate_entries(entries: list[Entry], expander: Expander) -> dict[int, Nod
             )
             continue
         count = len(entry.inputs)
-        if count < cls.min_inputs or (cls.max_inputs is not None and count > cls.max_inputs):
+        if wired and (
+            count < cls.min_inputs or (cls.max_inputs is not None and count > cls.max_inputs)
+        ):
             want = (
                 f"{cls.min_inputs}"
                 if cls.min_inputs == cls.max_inputs
@@ -210,7 +257,8 @@ def _validate_entries(entries: list[Entry], expander: Expander) -> dict[int, Nod
             # NOTE: strict, so that `true` or "3" is never read as the int 1 or 3.
             op = cls.model_validate(to_python(entry.fields), strict=True)
         except ValidationError as err:
-            problems += diagnostics_from(err, entry.fields, path, cls)
+            found = diagnostics_from(err, entry.fields, path, cls)
+            problems += [replace(d, context=entry.context) for d in found]
             continue
         locations, refs = _field_info(entry.fields)
         source = Source(entry.location, path, locations)
@@ -242,9 +290,11 @@ def _field_info(fields: YMap) -> tuple[dict[str, Any], dict[str, str]]:
     return locations, refs
 
 
-def _topological(nodes: dict[int, Node], entries: list[Entry], output: int) -> tuple[Node, ...]:
+def _topological(
+    nodes: dict[int, Node], entries: list[Entry], outputs: list[int]
+) -> tuple[Node, ...]:
     """Definition order where possible (Kahn's algorithm, ties by position); cycles and layers
-    that never reach the output are errors."""
+    that reach no output are errors."""
     readers: dict[int, list[int]] = {uid: [] for uid in nodes}
     waiting = {uid: len(entries[uid].inputs) for uid in nodes}
     for uid in nodes:
@@ -266,13 +316,14 @@ def _topological(nodes: dict[int, Node], entries: list[Entry], output: int) -> t
         raise SpecError(
             [Diagnostic(f"cycle among layers {names}", stuck[0].location, stuck[0].path)]
         )
-    live = _ancestors(output, entries)
+    live = alive(outputs, entries)
     dead = [entries[uid] for uid in order if uid not in live]
+    feeds = "the output" if len(outputs) == 1 else "any output"
     if dead:
         raise SpecError(
             [
                 Diagnostic(
-                    f"layer '{e.name}' does not feed the output",
+                    f"layer '{e.name}' does not feed {feeds}",
                     e.location,
                     e.path,
                     "remove it or wire it in",
@@ -281,14 +332,3 @@ def _topological(nodes: dict[int, Node], entries: list[Entry], output: int) -> t
             ]
         )
     return tuple(nodes[uid] for uid in order)
-
-
-def _ancestors(output: int, entries: list[Entry]) -> set[int]:
-    seen = {output}
-    stack = [output]
-    while stack:
-        for source in entries[stack.pop()].inputs:
-            if source not in seen:
-                seen.add(source)
-                stack.append(source)
-    return seen

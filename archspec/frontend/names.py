@@ -3,10 +3,14 @@ attribute names and Python variables in generated code."""
 
 from __future__ import annotations
 
-import keyword
-import re
+from archspec.ir.names import IDENTIFIER_RE, name_problem
 
-IDENTIFIER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+__all__ = ["HELPER_SUFFIXES", "IDENTIFIER_RE", "RESERVED", "name_problem", "node_name_problem"]
+
+# Names that backends derive from a node's name for helper layers (Keras pads in a layer
+# `<node>_pad`): a node may not be called that beside its owner, so that check and every
+# backend agree on which names exist.
+HELPER_SUFFIXES = ("_pad",)
 
 # Attributes of keras.Model / torch.nn.Module that a submodule name would shadow.
 RESERVED = frozenset(
@@ -97,18 +101,6 @@ RESERVED = frozenset(
         "xpu",
     }
 )
-
-
-def name_problem(name: object) -> str | None:
-    """Why ``name`` cannot name a node, block or param; None when it can."""
-    if not isinstance(name, str) or not IDENTIFIER_RE.match(name):
-        return (
-            f"invalid name {name!r}: use a letter then letters, digits or underscores "
-            "(at most 63 characters, ASCII)"
-        )
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        return f"invalid name {name!r}: it is a Python keyword"
-    return None
 
 
 def node_name_problem(name: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from archspec.diagnostics import Diagnostic, Location, SpecError
+from archspec.frontend.compose import AliasUse, compose
 from archspec.limits import MAX_INT_DIGITS, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 _STANDARD_TAGS = {
@@ -27,9 +28,22 @@ _STANDARD_TAGS = {
     "tag:yaml.org,2002:null",
 }
 # NOTE: YAML 1.1 reads `1e-4` (no dot) as a string; people mean a float.
-_FLOAT_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+_FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")  # used with fullmatch
 # NOTE: libyaml's parser, when PyYAML has it, reads a 10,000-layer spec ~20x faster.
 _FAST_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# YAML 1.1 line breaks that editors (and YAML 1.2) do not break lines at: inside a comment they
+# would end it and turn the rest into data nobody sees.
+_HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]")
+_EDITOR_BREAKS = re.compile(r"\r\n?|\n")
+# The plain number and boolean forms that YAML 1.1 and YAML 1.2 read alike; PyYAML (YAML 1.1)
+# would read `010` as 8, `1:30` as 90, `1_000` as 1000 and `on` as true.
+_PORTABLE = {
+    "tag:yaml.org,2002:int": re.compile(r"[-+]?(0|[1-9][0-9]*)|0x[0-9a-fA-F]+"),
+    "tag:yaml.org,2002:float": re.compile(
+        r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+    ),
+    "tag:yaml.org,2002:bool": re.compile(r"true|True|TRUE|false|False|FALSE"),
+}
 
 
 @dataclass(eq=False)
@@ -43,6 +57,9 @@ class YNode:
 @dataclass(eq=False)
 class YScalar(YNode):
     value: Any
+    # YAML's scalar style (None plain, "'" or '"' quoted, "|" or ">" block), so that a column
+    # inside the text (of an expression) can be located.
+    style: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(eq=False)
@@ -77,9 +94,15 @@ def parse_yaml(text: str | bytes, filename: str) -> YNode:
             where = Location(filename, 1, 1)
             raise SpecError([Diagnostic(f"not UTF-8 text ({err.reason})", where)]) from None
     if "\x00" in text:
-        before = text[: text.index("\x00")]
-        where = Location(filename, before.count("\n") + 1, len(before) - before.rfind("\n"))
+        where = text_location(filename, text, text.index("\x00"))
         raise SpecError([Diagnostic("binary data (a NUL byte), not a YAML spec", where)])
+    hidden = _HIDDEN_BREAKS.search(text)
+    if hidden:
+        message = (
+            f"character U+{ord(hidden.group()):04X} is not allowed: YAML 1.1 reads it as a line "
+            "break that editors do not show; use a newline"
+        )
+        raise SpecError([Diagnostic(message, text_location(filename, text, hidden.start()))])
     try:
         root, aliased = _compose(text, filename, _FAST_LOADER)
     except (yaml.YAMLError, ValueError):
@@ -95,12 +118,26 @@ def parse_yaml(text: str | bytes, filename: str) -> YNode:
     return _Converter(filename).convert(root, depth=0)
 
 
+def text_location(filename: str, text: str, index: int) -> Location:
+    """The location of character ``index``, counting lines as editors do (LF, CRLF or CR)."""
+    before = text[:index]
+    breaks = list(_EDITOR_BREAKS.finditer(before))
+    start = breaks[-1].end() if breaks else 0
+    return Location(filename, len(breaks) + 1, index - start + 1)
+
+
 def _compose(text: str, filename: str, loader: type) -> tuple[yaml.Node | None, bool]:
-    """The composed document, and whether it uses aliases (only then can it outgrow its text)."""
-    # NOTE: PyYAML's composer recurses once per nesting level; its parser does not. Check the
-    # depth on the event stream first, so `[[[[...` cannot exhaust Python's stack.
-    aliased = _check_depth(text, filename, loader)
-    return yaml.compose(text, Loader=loader), aliased
+    """The composed document, and whether it uses aliases (only then can it outgrow its text).
+
+    One pass over the parser's events (frontend/compose.py): the nesting limit is enforced as
+    the document is composed, without recursion, so `[[[[...` cannot exhaust the stack.
+    """
+
+    def too_deep(mark: yaml.Mark) -> SpecError:
+        where = _location(filename, mark)
+        return SpecError([Diagnostic(f"spec nests deeper than {MAX_YAML_DEPTH} levels", where)])
+
+    return compose(text, loader, MAX_YAML_DEPTH, too_deep)
 
 
 def _yaml_diagnostic(err: yaml.YAMLError, text: str, filename: str) -> Diagnostic:
@@ -108,8 +145,7 @@ def _yaml_diagnostic(err: yaml.YAMLError, text: str, filename: str) -> Diagnosti
     if mark is not None:
         where = _location(filename, mark)
     elif isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow
-        before = text[: err.position]
-        where = Location(filename, before.count("\n") + 1, len(before) - before.rfind("\n"))
+        where = text_location(filename, text, err.position)
     else:
         where = Location(filename, 1, 1)
     if isinstance(err, yaml.reader.ReaderError):
@@ -121,23 +157,6 @@ def _yaml_diagnostic(err: yaml.YAMLError, text: str, filename: str) -> Diagnosti
     if context and start is not None and start.line + 1 != where.line:
         problem += f" ({context} that starts at line {start.line + 1}, column {start.column + 1})"
     return Diagnostic(f"invalid YAML: {problem}", where)
-
-
-def _check_depth(text: str, filename: str, loader: type) -> bool:
-    depth, aliased = 0, False
-    for event in yaml.parse(text, Loader=loader):
-        if isinstance(event, yaml.AliasEvent):
-            aliased = True
-        elif isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                where = _location(filename, event.start_mark)
-                raise SpecError(
-                    [Diagnostic(f"spec nests deeper than {MAX_YAML_DEPTH} levels", where)]
-                )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-    return aliased
 
 
 def _check_expanded_size(root: yaml.Node, filename: str) -> None:
@@ -173,6 +192,8 @@ def _check_expanded_size(root: yaml.Node, filename: str) -> None:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, AliasUse):
+        return [node.target]
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -191,11 +212,22 @@ class _Converter:
         self.filename = filename
         self.visited = 0
         self.constructor = yaml.constructor.SafeConstructor()
+        self.alias_at: Location | None = None  # inside a value used through an alias: its use
+
+    def where(self, node: yaml.Node) -> Location:
+        return self.alias_at or _location(self.filename, node.start_mark)
 
     def fail(self, message: str, node: yaml.Node) -> SpecError:
-        return SpecError([Diagnostic(message, _location(self.filename, node.start_mark))])
+        return SpecError([Diagnostic(message, self.where(node))])
 
     def convert(self, node: yaml.Node, depth: int) -> YNode:
+        if isinstance(node, AliasUse):
+            outer = self.alias_at
+            self.alias_at = outer or self.where(node)
+            try:
+                return self.convert(node.target, depth)
+            finally:
+                self.alias_at = outer
         self.visited += 1
         if self.visited > MAX_YAML_NODES:
             raise self.fail(
@@ -206,9 +238,9 @@ class _Converter:
         if depth > MAX_YAML_DEPTH:
             raise self.fail(f"spec nests deeper than {MAX_YAML_DEPTH} levels", node)
         self._check_tag(node)
-        where = _location(self.filename, node.start_mark)
+        where = self.where(node)
         if isinstance(node, yaml.ScalarNode):
-            return YScalar(where, self._scalar(node))
+            return YScalar(where, self._scalar(node), style=node.style or None)
         if isinstance(node, yaml.SequenceNode):
             return YSeq(where, [self.convert(item, depth + 1) for item in node.value])
         return self._mapping(node, where, depth)
@@ -225,18 +257,37 @@ class _Converter:
             raise self.fail(f"integer with {len(node.value)} digits is out of range", node)
         # Strings, most of a spec, are the scalar's text: skip the constructor's bookkeeping.
         str_tag = node.tag == "tag:yaml.org,2002:str"
+        if not str_tag and not node.style and node.tag in _PORTABLE:
+            self._check_portable(node)
         value = node.value if str_tag else self.constructor.construct_object(node)
         # A plain scalar has style None (PyYAML) or "" (libyaml).
-        if isinstance(value, str) and not node.style and _FLOAT_RE.match(value):
+        if isinstance(value, str) and not node.style and _FLOAT_RE.fullmatch(value):
             value = float(value)
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(f"{node.value!r} is not a finite number", node)
         return value
 
+    def _check_portable(self, node: yaml.ScalarNode) -> None:
+        """Refuse numbers and booleans that YAML 1.1 reads differently from YAML 1.2."""
+        if _PORTABLE[node.tag].fullmatch(node.value):
+            return
+        if node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_INT_DIGITS:
+            return  # refused for its length, with a clearer message
+        read = self.constructor.construct_object(node)
+        shown = str(read).lower() if isinstance(read, bool) else repr(read)
+        raise self.fail(
+            f"YAML 1.1 reads {node.value!r} as {shown} (YAML 1.2 does not); write "
+            f"{shown} to mean that, or quote it to mean text",
+            node,
+        )
+
     def _mapping(self, node: yaml.MappingNode, where: Location, depth: int) -> YMap:
         items: dict[str, YNode] = {}
         keys: dict[str, Location] = {}
         for key_node, value_node in node.value:
+            key_where = self.where(key_node)
+            if isinstance(key_node, AliasUse):  # `*name: value`
+                key_node = key_node.target
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise self.fail("YAML merge keys (<<) are not supported: use a block", key_node)
             if not isinstance(key_node, yaml.ScalarNode):
@@ -245,6 +296,6 @@ class _Converter:
             key = str(self._scalar(key_node))
             if key in items:
                 raise self.fail(f"duplicate key {key!r}", key_node)
-            keys[key] = _location(self.filename, key_node.start_mark)
+            keys[key] = key_where
             items[key] = self.convert(value_node, depth + 1)
         return YMap(where, items, keys)

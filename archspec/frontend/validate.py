@@ -8,6 +8,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from archspec.diagnostics import Diagnostic, Location, did_you_mean
+from archspec.frontend.computed import float_for_int_hint
 from archspec.frontend.source import YMap, YNode, YSeq
 
 MAX_QUOTED = 60
@@ -84,6 +85,7 @@ def diagnostics_from(
         given = item.get("input")
         text = message if isinstance(given, dict) else f"invalid value {_quote(given)}: {message}"
         hint = f"the value of param '{target.param}'" if target.param else ""
+        hint = float_for_int_hint(target, given) or hint
         if isinstance(given, str) and item["type"] in ("literal_error", "union_tag_invalid"):
             hint = did_you_mean(given, re.findall(r"'([^']+)'", item["msg"])) or hint
         found[path] = Diagnostic(text, target.location, path, hint)

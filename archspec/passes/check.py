@@ -11,7 +11,7 @@ from functools import cached_property
 
 from archspec.diagnostics import Diagnostic, SpecError
 from archspec.ir.graph import Graph, Node
-from archspec.limits import DEFAULT_MAX_PARAMS
+from archspec.limits import DEFAULT_MAX_PARAMS, MAX_DIMENSION
 from archspec.ops.base import ShapeError, Weight
 from archspec.ops.shapes import Shape, product
 from archspec.util.gc_pause import gc_paused
@@ -77,13 +77,31 @@ class Report:
     def layer(self, name: str) -> LayerReport:
         return self._by_name[name]  # type: ignore[attr-defined]
 
+    def __repr__(self) -> str:  # the dataclass's would print every layer and node
+        return (
+            f"<Report {self.name!r}: {len(self.layers) - 1} layers, {self.total_params:,} "
+            f"params ({self.trainable_params:,} trainable), output shape {self.output_shape}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the summary table and diagram (see archspec.display.html)."""
+        from archspec.display.html import report_html
+
+        return report_html(self)
+
     @property
     def name(self) -> str:
         return self.graph.name
 
     @property
     def output_shape(self) -> Shape:
+        """The shape of the (first) output."""
         return self.layer(self.graph.output).output_shape
+
+    @property
+    def output_shapes(self) -> dict[str, Shape]:
+        """Every output's shape, by name, in the graph's output order."""
+        return {name: self.layer(name).output_shape for name in self.graph.outputs}
 
     @cached_property
     def trainable_params(self) -> int:
@@ -118,6 +136,19 @@ class Report:
         return sum(layer.activation_bytes for layer in self.layers)
 
 
+def _layout_hint(input_shape: Shape | None) -> str:
+    """For a shape error under an input written channels-first (``[3, 32, 32]``): say so."""
+    if input_shape is None or len(input_shape) != 3:
+        return ""
+    channels, height, width = input_shape
+    if channels in (1, 3, 4) and channels < min(height, width) and width > 4:
+        return (
+            f"the input {list(input_shape)} looks channels-first; archspec shapes are "
+            f"channels_last (H, W, C): [{height}, {width}, {channels}]"
+        )
+    return ""
+
+
 @gc_paused()
 def check(graph: Graph, max_params: int = DEFAULT_MAX_PARAMS) -> Report:
     """Infer every shape and count every parameter; raise SpecError listing all problems."""
@@ -132,11 +163,14 @@ def check(graph: Graph, max_params: int = DEFAULT_MAX_PARAMS) -> Report:
             output = node.op.output_shape(inputs)
             if any(size <= 0 for size in output):
                 raise ShapeError(f"output shape {output} has an empty axis (input {inputs})")
+            if any(size > MAX_DIMENSION for size in output):
+                raise ShapeError(f"shape {output} has an axis over {MAX_DIMENSION:,}")
             weights = tuple(node.op.weights(inputs))
         except ShapeError as err:
             field = err.field if err.field != "inputs" else None
             path = f"{node.source.path}.{err.field}" if field else node.source.path
-            problems.append(Diagnostic(err.message, node.source.locate(field), path, err.hint))
+            hint = err.hint or _layout_hint(shapes.get(graph.input.name))
+            problems.append(Diagnostic(err.message, node.source.locate(field), path, hint))
             continue
         shapes[node.name] = output
         layers.append(LayerReport(node, inputs, output, weights, node.op.macs(inputs, output)))
