@@ -34,8 +34,32 @@ def backend_of(model: Any) -> str:
     )
 
 
-def _structure(report: Report) -> list[tuple[str, tuple[Any, ...]]]:
-    return [(layer.name, layer.weights) for layer in report.layers if layer.weights]
+def structure(report: Report) -> list[tuple[str, str, dict[str, Any], tuple[str, ...]]]:
+    """What makes two models the same network: every node's name, kind, resolved attributes
+    and inputs (the input shape included), in order. Names and weight shapes alone are not
+    enough: two specs may agree on them and differ in strides, activations or pooling."""
+    return [
+        (layer.name, layer.kind, layer.node.op.model_dump(mode="json"), layer.node.inputs)
+        for layer in report.layers
+    ]
+
+
+def difference(a: Report, b: Report) -> str | None:
+    """Where two reports' networks first differ, in words; None when they are the same."""
+    left, right = structure(a), structure(b)
+    for one, other in zip(left, right, strict=False):
+        if one == other:
+            continue
+        if one[:2] != other[:2]:
+            return f"layer {one[0]!r} ({one[1]}) faces {other[0]!r} ({other[1]})"
+        if one[3] != other[3]:
+            return f"layer {one[0]!r} reads {list(one[3])} in one, {list(other[3])} in the other"
+        keys = sorted(k for k in {*one[2], *other[2]} if one[2].get(k) != other[2].get(k))
+        shown = ", ".join(f"{k} {one[2].get(k)!r} vs {other[2].get(k)!r}" for k in keys[:3])
+        return f"layer {one[0]!r} differs: {shown}"
+    if len(left) != len(right):
+        return f"one has {len(left)} layers, the other {len(right)}"
+    return None
 
 
 def _own_report(model: Any) -> Report | None:
@@ -48,20 +72,22 @@ def _own_report(model: Any) -> Report | None:
 
 
 def spec_report(source: Any, target: Any, spec: Any = None) -> Report:
-    """The report both models were built from: ``spec`` when given, else their own."""
+    """The report both models were built from: ``spec`` when given, else their own; refused
+    when a model was built from another network than the spec or the other model."""
+    found = [r for r in (_own_report(m) for m in (source, target)) if r is not None]
     if spec is not None:
         from archspec.api import check
 
-        return check(spec)
-    reports = [_own_report(m) for m in (source, target)]
-    found = [r for r in reports if r is not None]
+        found.insert(0, check(spec))
     if not found:
         raise BackendError("neither model was built by archspec: pass spec=... to transfer_weights")
-    if len(found) == 2 and _structure(found[0]) != _structure(found[1]):
-        raise BackendError(
-            f"the models come from different networks ({found[0].name!r} and {found[1].name!r}): "
-            "their layers or weight shapes differ"
-        )
+    for other in found[1:]:
+        differs = difference(found[0], other)
+        if differs:
+            raise BackendError(
+                f"the models come from different networks ({found[0].name!r} and "
+                f"{other.name!r}): {differs}; weights move only between models of one spec"
+            )
     return found[0]
 
 
@@ -92,6 +118,7 @@ def random_weights(report: Report, seed: int = 0) -> dict[str, list[Any]]:
     vectors = {
         "gamma": lambda n: rng.uniform(0.5, 1.5, n),
         "moving_variance": lambda n: rng.uniform(0.5, 1.5, n),
+        "variance": lambda n: rng.uniform(0.5, 1.5, n),  # Normalization's (adapted) state
     }
     found: dict[str, list[Any]] = {}
     for layer in report.layers:

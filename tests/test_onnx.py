@@ -159,9 +159,11 @@ def lively(report: Report, weights: dict[str, list[np.ndarray]], seed: int) -> N
     rng = np.random.default_rng(seed)
     for name, arrays in weights.items():
         for index, weight in enumerate(report.layer(name).weights):
-            if weight.name in ("gamma", "moving_variance"):
+            if weight.name in ("gamma", "moving_variance", "variance"):
                 arrays[index] = rng.uniform(0.5, 1.5, weight.shape).astype(np.float32)
-            elif weight.name in ("beta", "moving_mean", "bias"):
+            elif weight.name in ("beta", "moving_mean", "bias", "mean", "token") or (
+                weight.name.endswith("_bias")
+            ):
                 arrays[index] = rng.normal(0.0, 0.1, weight.shape).astype(np.float32)
 
 
@@ -175,7 +177,12 @@ def make_pair(report: Report) -> Pair:
     return Pair(report, model, proto, proto.SerializeToString(), weights)
 
 
-CASES = {p.stem: p for p in SPECS} | {"all_ops": ALL_OPS, "variants": VARIANTS}
+# Issue 14's ops (also read by tests/test_torch_ops.py and tests/test_modern_ops.py).
+MODERN = {
+    p.stem: p.read_text(encoding="utf-8")
+    for p in sorted((Path(__file__).parent / "op_specs").glob("modern_*.yaml"))
+}
+CASES = {p.stem: p for p in SPECS} | {"all_ops": ALL_OPS, "variants": VARIANTS} | MODERN
 # Cases small enough for the slower checks (every node compared, weights read back).
 SMALL = [name for name in CASES if small(CASES[name]).total_params < 15_000_000]
 
@@ -197,7 +204,8 @@ def test_every_op_has_an_onnx_lowering() -> None:
 
 
 def test_the_op_specs_use_every_op() -> None:
-    used = {layer.kind for text in (ALL_OPS, VARIANTS) for layer in archspec.check(text).layers}
+    texts = (ALL_OPS, VARIANTS, *MODERN.values())
+    used = {layer.kind for text in texts for layer in archspec.check(text).layers}
     assert used == set(OPS)
 
 
@@ -229,13 +237,17 @@ def run_both(pair: Pair, data: bytes) -> tuple[dict[str, np.ndarray], dict[str, 
     ours = dict(zip(names, session.run(None, {report.graph.input.name: x}), strict=True))
     with torch.no_grad():
         theirs = torch_backend.intermediate_outputs(pair.torch_model, torch.from_numpy(x), report)
-        output = pair.torch_model(torch.from_numpy(x)).numpy()
-    return ours, theirs, output
+        output = pair.torch_model(torch.from_numpy(x))
+    # Several outputs: forward returns a tuple, in the spec's order (ONNX names each one).
+    outputs = output if isinstance(output, tuple) else (output,)
+    return ours, theirs, dict(zip(report.graph.outputs, (o.numpy() for o in outputs), strict=True))
 
 
 def test_onnxruntime_computes_what_pytorch_computes(pair: Pair) -> None:
-    ours, _, output = run_both(pair, pair.data)
-    np.testing.assert_allclose(ours[pair.report.graph.output], output, rtol=1e-4, atol=1e-4)
+    ours, _, outputs = run_both(pair, pair.data)
+    assert [o.name for o in pair.onnx_model.graph.output] == list(outputs)
+    for name, output in outputs.items():
+        np.testing.assert_allclose(ours[name], output, rtol=1e-4, atol=1e-4, err_msg=name)
 
 
 @pytest.mark.parametrize("name", SMALL)
@@ -250,8 +262,9 @@ def test_every_node_agrees_with_pytorch(name: str) -> None:
     inferred = onnx.shape_inference.infer_shapes(model)
     spatial = {layer.name for layer in report.layers[1:] if len(layer.output_shape) > 1}
     model.graph.output.extend(v for v in inferred.graph.value_info if v.name in spatial)
-    ours, theirs, output = run_both(pair, model.SerializeToString())
-    np.testing.assert_allclose(ours[report.graph.output], output, rtol=1e-4, atol=1e-4)
+    ours, theirs, outputs = run_both(pair, model.SerializeToString())
+    for output_name, output in outputs.items():
+        np.testing.assert_allclose(ours[output_name], output, rtol=1e-4, atol=1e-4)
     assert spatial <= ours.keys()
     for node in sorted(spatial):
         np.testing.assert_allclose(

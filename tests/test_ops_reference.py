@@ -88,6 +88,7 @@ def test_the_example_is_a_valid_layer(kind: str) -> None:
     """The example entry, with its placeholders filled in, loads as a layer."""
     samples = {"<int>": "2", "<float>": "0.5", "<activation>": "relu", "<list[int]>": "[-1]"}
     entry = reference.example(kind, reference.field_docs(OPS[kind]))
+    entry = entry.replace("permute: {dims: <list[int]>}", "permute: {dims: [2, 1, 3]}")
     for placeholder, value in samples.items():
         entry = entry.replace(placeholder, value)
     entry = entry.replace("<layer>, <layer>", "a, b")

@@ -128,10 +128,32 @@ def batch_norm(draw: Any) -> dict[str, Any]:
     return {"batch_norm": fields}
 
 
+@st.composite
+def conv_transpose(draw: Any) -> dict[str, Any]:
+    strides = draw(ints(1, 3))
+    fields: dict[str, Any] = {
+        "filters": draw(ints(1, 3)),
+        "kernel_size": draw(one_or_pair(1, 4)),
+        "strides": strides,
+        "padding": draw(st.sampled_from(["valid", "same"])),
+        "use_bias": draw(st.booleans()),
+    }
+    if strides > 1 and draw(st.booleans()):
+        fields["output_padding"] = draw(ints(0, strides - 1))
+    return {"conv2d_transpose": fields}
+
+
 ZERO_PADDING = st.builds(lambda p: {"zero_padding2d": {"padding": p}}, EXPLICIT_PADDING)
+CROPPING = st.builds(lambda p: {"cropping2d": {"cropping": p}}, EXPLICIT_PADDING)
+UPSAMPLING = st.builds(
+    lambda size, mode: {"upsampling2d": {"size": size, "interpolation": mode}},
+    one_or_pair(1, 3),
+    st.sampled_from(["nearest", "bilinear"]),
+)
 IMAGE_LAYER = st.one_of(
     conv2d(), conv2d(), depthwise(), pool(), pool(), batch_norm(), ZERO_PADDING,
-    st.just({"relu": {}}),
+    st.just({"relu": {}}), conv_transpose(), CROPPING, UPSAMPLING,
+    st.sampled_from([{"hard_swish": {}}, {"hard_sigmoid": {}}, {"swish": {}}]),
 )  # fmt: skip
 
 
@@ -237,7 +259,14 @@ def keras_layers(kind: str, fields: dict[str, Any]) -> list[Any]:
     if kind in ("max_pool2d", "avg_pool2d"):
         cls = layers.MaxPooling2D if kind == "max_pool2d" else layers.AveragePooling2D
         return [*explicit, cls(fields["pool_size"], fields.get("strides"), padding=mode)]
+    if kind == "conv2d_transpose":
+        return [layers.Conv2DTranspose(**fields)]
     simple = {
+        "upsampling2d": lambda: layers.UpSampling2D(**fields),
+        "cropping2d": lambda: layers.Cropping2D(pairs(fields["cropping"])),
+        "hard_swish": lambda: layers.Activation("hard_swish"),
+        "hard_sigmoid": lambda: layers.Activation("hard_sigmoid"),
+        "swish": lambda: layers.Activation("swish"),
         "batch_norm": lambda: layers.BatchNormalization(**fields),
         "zero_padding2d": lambda: layers.ZeroPadding2D(pairs(padding)),
         "relu": layers.ReLU,
@@ -303,11 +332,60 @@ def torch_modules(kind: str, fields: dict[str, Any], x: Any) -> list[Any]:
     if kind == "zero_padding2d":
         (t, b), (left, r) = pairs(padding)
         return [nn.ZeroPad2d((left, r, t, b))]
+    if kind == "cropping2d":
+        (t, b), (left, r) = pairs(fields["cropping"])
+        return [nn.ZeroPad2d((-left, -r, -t, -b))]  # negative padding crops
+    if kind == "upsampling2d":
+        mode = fields["interpolation"]
+        extra = {"align_corners": False} if mode == "bilinear" else {}
+        return [nn.Upsample(scale_factor=two(fields["size"]), mode=mode, **extra)]
+    if kind == "conv2d_transpose":
+        return [transposed_conv(fields, channels, size)]
+    if kind in ("hard_swish", "hard_sigmoid", "swish"):
+        return [
+            {"hard_swish": nn.Hardswish, "hard_sigmoid": nn.Hardsigmoid, "swish": nn.SiLU}[kind]()
+        ]
     if kind == "dense":
         return [nn.Linear(channels, fields["units"], bias=fields["use_bias"])]
     if kind == "global_avg_pool2d":
         return [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     return [{"relu": nn.ReLU, "flatten": nn.Flatten}[kind]()]
+
+
+class Cropped(nn.Module):
+    """A module's output cut to Keras's length per axis: ``before`` rows first, the rest at
+    the end; zero rows appended where Keras's output is longer (TensorFlow's gradient rule)."""
+
+    def __init__(self, inner: Any, before: tuple[int, int], length: tuple[int, int]) -> None:
+        super().__init__()
+        self.inner, self.before, self.length = inner, before, length
+
+    def forward(self, x: Any) -> Any:
+        y = self.inner(x)
+        grow = [max(0, b + n - m) for b, n, m in zip(self.before, self.length, y.shape[2:], strict=True)]  # fmt: skip
+        y = nn.functional.pad(y, (0, grow[1], 0, grow[0]))
+        (top, left), (h, w) = self.before, self.length
+        return y[:, :, top : top + h, left : left + w]
+
+
+def transposed_conv(fields: dict[str, Any], channels: int, size: tuple[int, ...]) -> Any:
+    """ConvTranspose2d (full output), cut as Keras's documented output length says:
+    ``n * s`` (same), ``n * s + max(k - s, 0)`` (valid), or with output_padding
+    ``(n - 1) * s + k - 2 * (k // 2 if same else 0) + output_padding``; TensorFlow drops
+    ``total // 2`` rows first for same."""
+    kernel, stride = two(fields["kernel_size"]), fields["strides"]
+    same, extra = fields["padding"] == "same", fields.get("output_padding")
+    before, length = [], []
+    for n, k in zip(size, kernel, strict=True):
+        full = (n - 1) * stride + k
+        if extra is None:
+            out = n * stride if same else n * stride + max(k - stride, 0)
+        else:
+            out = full - 2 * (k // 2 if same else 0) + extra
+        before.append(max(full - out, 0) // 2 if same else 0)
+        length.append(out)
+    inner = nn.ConvTranspose2d(channels, fields["filters"], kernel, stride, bias=fields["use_bias"])
+    return Cropped(inner, tuple(before), tuple(length))
 
 
 def torch_oracle(spec: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], int, int]]:
@@ -321,11 +399,7 @@ def torch_oracle(spec: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], int, 
             kind, fields = op_of(entry)
             sources = [tensors[name] for name in entry.get("inputs", [previous])]
             modules: list[Any] = []
-            if kind == "add":
-                if any(
-                    s.shape != sources[0].shape for s in sources
-                ):  # the spec's rule: no broadcast
-                    raise ValueError("add needs equal shapes")
+            if kind == "add":  # equal ranks: PyTorch broadcasts as Keras does (or refuses)
                 x = sum(sources[1:], sources[0])
             elif kind == "concatenate":
                 x = torch.cat(sources, dim=1)

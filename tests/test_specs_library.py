@@ -38,6 +38,23 @@ PUBLISHED_PARAMS = {
     "vgg16": 138_357_544,
     # torchvision docs, ResNet18_Weights.IMAGENET1K_V1: num_params.
     "resnet18": 11_689_512,
+    # torchvision docs, Inception_V3_Weights.IMAGENET1K_V1: num_params (with AuxLogits).
+    "inception_v3": 27_161_264,
+    # keras.io/api/applications: EfficientNetB0 5.3M; exactly 5,330,571 with 42,023
+    # non-trainable (BatchNorm statistics and Normalization's mean, variance and count), which
+    # test_keras_applications_equal_the_specs asks of Keras itself.
+    "efficientnet_b0": 5_288_548,
+    # keras.io/api/applications: MobileNetV3Small 2.5M; exactly 2,554,968 with 12,112
+    # non-trainable, asked of keras.applications.MobileNetV3Small(weights=None) below.
+    "mobilenet_v3_small": 2_542_856,
+    # No total is published for U-Net: Ronneberger et al.'s figure 1 worked by hand, with same
+    # padding, 1 input channel, 2 classes; sum of 3x3 convs 9 * in * out + out (1 -> 64, 64,
+    # ..., 1024 -> 1024: 18,849,344), 2x2 up-convolutions 4 * 2f * f + f and their 3x3 pairs
+    # (12,180,992), and the 1x1 scores (130); test_unet_equals_a_hand_written_keras_model counts
+    # the same in Keras.
+    "unet": 31_030_658,
+    # torchvision docs, ViT_B_16_Weights.IMAGENET1K_V1: num_params.
+    "vit_b16": 86_567_656,
 }
 
 # torchvision docs' "GFLOPS" column (the weights' _ops meta) counts the multiply-adds of convs
@@ -492,3 +509,270 @@ def test_torch_model_is_torchvision_model(name: str, modules: list, reference: A
     image = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         torch.testing.assert_close(ours(image), twin(image), atol=1e-5, rtol=1e-5)
+
+
+# -- inception_v3: blocks over branches, two outputs ------------------------------------------
+
+
+def test_inception_v3_is_torchvisions(reports: dict[str, Report]) -> None:
+    """torchvision's inception_v3(aux_logits=True): its 96 BatchNorm2d layers' running mean and
+    variance are 36,224 buffer values; the docs' 5.71 GFLOPS are the eval-mode multiply-adds of
+    convs and linear layers (the auxiliary head does not run there); torchvision's grid sizes."""
+    report = reports["inception_v3"]
+    assert report.torch_buffers == 36_224
+    assert sum(layer.kind == "batch_norm" for layer in report.layers) == 96
+    assert report.output_shapes == {"fc": (1000,), "AuxLogits_fc": (1000,)}
+    main_path = [
+        layer
+        for layer in report.layers
+        if layer.kind in ("conv2d", "dense") and not layer.name.startswith("AuxLogits")
+    ]
+    assert round(sum(layer.macs for layer in main_path) / 1e9, 2) == 5.71
+    grids = {"maxpool2": (35, 35, 192), "Mixed_5d_cat": (35, 35, 288),
+             "Mixed_6e_cat": (17, 17, 768), "AuxLogits_conv1_relu": (1, 1, 768),
+             "Mixed_7a_cat": (8, 8, 1280), "Mixed_7c_cat": (8, 8, 2048)}  # fmt: skip
+    assert {name: report.layer(name).output_shape for name in grids} == grids
+    # Blocks over branches: a fraction of the lines a flat spec (two per node) would need.
+    lines = (SPECS / "inception_v3.yaml").read_text().count("\n")
+    assert lines < 0.4 * (2 * len(report.layers))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not backend_exists("torch"), reason="PyTorch backend not built yet")
+def test_inception_v3_live_models_agree_on_both_outputs(request: pytest.FixtureRequest) -> None:
+    """The live PyTorch and Keras models hold the checker's counts and, with the same weights,
+    give the same logits and auxiliary logits (299x299 is also the smallest input the
+    auxiliary head accepts). The default run proves the same through the spec-library
+    harnesses (tests/test_transfer.py, test_onnx.py, test_keras_specs.py glob specs/), every
+    node compared, so this model-level run is on demand: ``pytest -m slow``."""
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("covered by test_transfer's inception_v3 case; pytest -m slow runs it")
+    import numpy as np
+    import torch
+
+    report = archspec.check(archspec.load(SPECS / "inception_v3.yaml", n_classes=10))
+    torch_model = archspec.build(report, backend="torch").eval()
+    parameters = sum(p.numel() for p in torch_model.parameters())
+    assert parameters == 27_161_264 - (1000 - 10) * (2049 + 769)  # two smaller heads
+    keras_model = archspec.build(report, backend="keras")
+    assert keras_model.count_params() == report.total_params
+    archspec.transfer_weights(torch_model, keras_model)
+    image = np.random.default_rng(0).random((1, 299, 299, 3), dtype=np.float32)
+    expected = keras_model(image, training=False)
+    with torch.no_grad():
+        found = torch_model(torch.from_numpy(np.moveaxis(image, -1, 1)))
+    assert len(found) == len(expected) == 2
+    for ours, theirs in zip(found, expected, strict=True):
+        np.testing.assert_allclose(ours.numpy(), np.asarray(theirs), atol=1e-4, rtol=0)
+
+
+# -- issue 14: networks of today ------------------------------------------------------------
+
+
+def _lively(weights: list[Any], paths: list[str], seed: int) -> list[Any]:
+    """Weights moved off their initial values (variances kept positive; Normalization's state
+    left alone: Keras only reads it after adapt() or a reload)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for value, path in zip(weights, paths, strict=True):
+        if "normalization" in path or value.dtype.kind != "f":
+            out.append(value)
+        elif path.endswith("variance"):
+            out.append(rng.uniform(0.5, 1.5, value.shape).astype(value.dtype))
+        else:
+            out.append((value + rng.normal(0, 0.05, value.shape)).astype(value.dtype))
+    return out
+
+
+@pytest.mark.skipif(not backend_exists("keras"), reason="Keras backend not built yet")
+@pytest.mark.parametrize(
+    ("name", "factory", "probe"),
+    [("efficientnet_b0", "EfficientNetB0", "top_activation"),
+     ("mobilenet_v3_small", "MobileNetV3Small", "logits")],
+)  # fmt: skip
+def test_keras_applications_equal_the_specs(name: str, factory: str, probe: str) -> None:
+    """The same parameter count and shapes as keras.applications' model (weights=None), the
+    same weighted layers in the same order and names, and the same function once its weights
+    are copied over by order (a 224x224 image, batch 1)."""
+    import keras
+    import numpy as np
+
+    reference = getattr(keras.applications, factory)(weights=None, input_shape=(224, 224, 3))
+    report = archspec.check(SPECS / f"{name}.yaml")
+    ours = archspec.build(report, backend="keras")
+    assert ours.count_params() == reference.count_params() == report.total_params
+    named = [layer.name for layer in reference.layers if layer.weights]
+    assert [layer.name for layer in ours.layers if layer.weights] == named
+    shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in reference.layers}
+    common = [layer for layer in report.layers if layer.name in shapes]
+    assert len(common) > len(named)  # every weighted layer, and more
+    for layer in common:
+        assert shapes[layer.name] == layer.output_shape, layer.name
+    paths = [w.path for w in reference.weights]
+    reference.set_weights(_lively(reference.get_weights(), paths, seed=0))
+    ours.set_weights(reference.get_weights())
+    image = np.random.default_rng(1).uniform(0, 255, (1, 224, 224, 3)).astype("float32")
+    taps = [
+        keras.Model(model.input, [model.get_layer(probe).output, model.output])
+        for model in (reference, ours)
+    ]
+    (want_probe, want), (got_probe, got) = (
+        [np.asarray(t) for t in tap(image, training=False)] for tap in taps
+    )
+    assert float(np.abs(want_probe).max()) > 0.1  # the probe is not trivially small
+    scale = float(np.abs(want_probe).max())
+    np.testing.assert_allclose(got_probe, want_probe, atol=1e-4 * scale)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def hand_written_unet(keras: Any, shape: tuple[int, int, int], classes: int) -> Any:
+    """U-Net as commonly written in Keras (same padding, Conv2DTranspose up-convolutions)."""
+    layers = keras.layers
+
+    def double(x: Any, filters: int) -> Any:
+        for _ in range(2):
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        return x
+
+    inputs = keras.Input(shape)
+    skips, x = [], inputs
+    for filters in (64, 128, 256, 512):
+        x = double(x, filters)
+        skips.append(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = double(x, 1024)
+    for filters, skip in zip((512, 256, 128, 64), reversed(skips), strict=True):
+        x = layers.Conv2DTranspose(filters, 2, strides=2, padding="same")(x)
+        x = double(layers.Concatenate()([skip, x]), filters)
+    outputs = layers.Conv2D(classes, 1, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.skipif(not backend_exists("keras"), reason="Keras backend not built yet")
+def test_unet_equals_a_hand_written_keras_model() -> None:
+    import keras
+    import numpy as np
+
+    reference = hand_written_unet(keras, (32, 32, 1), 2)
+    ours = archspec.build(archspec.load(SPECS / "unet.yaml", input_shape=[32, 32, 1]), "keras")
+    assert ours.count_params() == reference.count_params() == PUBLISHED_PARAMS["unet"]
+    paths = [w.path for w in reference.weights]
+    reference.set_weights(_lively(reference.get_weights(), paths, seed=2))
+    ours.set_weights(reference.get_weights())
+    image = np.random.default_rng(3).normal(size=(2, 32, 32, 1)).astype("float32")
+    want = np.asarray(reference(image, training=False))
+    np.testing.assert_allclose(np.asarray(ours(image, training=False)), want, atol=1e-5)
+    assert float(want.std()) > 1e-3
+
+
+def torchvision_vit(nn: Any, torch: Any, size: int, patch: int, hidden: int, heads: int,
+                    mlp: int, depth: int, classes: int) -> Any:  # fmt: skip
+    """torchvision.models.vision_transformer.VisionTransformer written out from its published
+    definition (conv_proj, class_token, encoder.pos_embedding, pre-norm EncoderBlocks with
+    nn.MultiheadAttention(batch_first=True), encoder.ln eps 1e-6, heads.head), dropout 0."""
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(hidden, eps=1e-6)
+            self.self_attention = nn.MultiheadAttention(hidden, heads, batch_first=True)
+            self.ln_2 = nn.LayerNorm(hidden, eps=1e-6)
+            self.mlp = nn.Sequential(
+                nn.Linear(hidden, mlp), nn.GELU(), nn.Dropout(0.0), nn.Linear(mlp, hidden),
+                nn.Dropout(0.0),
+            )  # fmt: skip
+
+        def forward(self, x: Any) -> Any:
+            y = self.ln_1(x)
+            y, _ = self.self_attention(y, y, y, need_weights=False)
+            x = x + y
+            return x + self.mlp(self.ln_2(x))
+
+    class ViT(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv_proj = nn.Conv2d(3, hidden, patch, patch)
+            self.class_token = nn.Parameter(torch.zeros(1, 1, hidden))
+            tokens = (size // patch) ** 2 + 1
+            self.pos_embedding = nn.Parameter(torch.empty(1, tokens, hidden).normal_(std=0.02))
+            self.layers = nn.Sequential(*(Block() for _ in range(depth)))
+            self.ln = nn.LayerNorm(hidden, eps=1e-6)
+            self.head = nn.Linear(hidden, classes)
+
+        def forward(self, x: Any) -> Any:
+            x = self.conv_proj(x)
+            x = x.reshape(x.shape[0], hidden, -1).permute(0, 2, 1)
+            x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+            x = self.ln(self.layers(x + self.pos_embedding))
+            return self.head(x[:, 0])
+
+    return ViT()
+
+
+@pytest.mark.skipif(not backend_exists("torch"), reason="PyTorch backend not built yet")
+def test_vit_b16_is_torchvisions() -> None:
+    """The written-out torchvision ViT-B/16 holds the published 86,567,656 parameters; a tiny
+    ViT of the same spec equals it once archspec's weights are copied into it, and archspec's
+    Keras model equals both after transfer_weights."""
+    import numpy as np
+    import torch
+    from torch import nn
+
+    full = torchvision_vit(nn, torch, 224, 16, 768, 12, 3072, 12, 1000)
+    assert sum(p.numel() for p in full.parameters()) == PUBLISHED_PARAMS["vit_b16"]
+    del full
+    tiny = {"input_shape": [32, 32, 3], "patch_size": 8, "hidden": 16, "heads": 2, "mlp": 24,
+            "layers": 2, "n_classes": 5}  # fmt: skip
+    report = archspec.check(archspec.load(SPECS / "vit_b16.yaml", **tiny))
+    ours = archspec.build(report, backend="torch").eval()
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for tensor in ours.parameters():
+            tensor.normal_(0.0, 0.3)
+    weights = archspec.backends.torch.get_weights(ours, report)
+    reference = torchvision_vit(nn, torch, 32, 8, 16, 2, 24, 2, 5).eval()
+    copy = {
+        "conv_proj.weight": weights["conv_proj"][0].transpose(3, 2, 0, 1),
+        "conv_proj.bias": weights["conv_proj"][1],
+        "class_token": weights["class_token"][0].reshape(1, 1, -1),
+        "pos_embedding": weights["encoder_pos_embedding"][0][None],
+        "ln.weight": weights["encoder_ln"][0],
+        "ln.bias": weights["encoder_ln"][1],
+        "head.weight": weights["heads_head"][0].T,
+        "head.bias": weights["heads_head"][1],
+    }
+    for index in range(2):
+        block = f"encoder_layer_{index + 1}"
+        q, qb, k, kb, v, vb, o, ob = weights[f"{block}_self_attention"]
+        copy |= {
+            f"layers.{index}.ln_1.weight": weights[f"{block}_ln_1"][0],
+            f"layers.{index}.ln_1.bias": weights[f"{block}_ln_1"][1],
+            f"layers.{index}.self_attention.in_proj_weight": np.concatenate(
+                [w.reshape(16, 16).T for w in (q, k, v)]
+            ),
+            f"layers.{index}.self_attention.in_proj_bias": np.concatenate(
+                [b.reshape(16) for b in (qb, kb, vb)]
+            ),
+            f"layers.{index}.self_attention.out_proj.weight": o.reshape(16, 16).T,
+            f"layers.{index}.self_attention.out_proj.bias": ob,
+            f"layers.{index}.ln_2.weight": weights[f"{block}_ln_2"][0],
+            f"layers.{index}.ln_2.bias": weights[f"{block}_ln_2"][1],
+            f"layers.{index}.mlp.0.weight": weights[f"{block}_mlp_0"][0].T,
+            f"layers.{index}.mlp.0.bias": weights[f"{block}_mlp_0"][1],
+            f"layers.{index}.mlp.3.weight": weights[f"{block}_mlp_3"][0].T,
+            f"layers.{index}.mlp.3.bias": weights[f"{block}_mlp_3"][1],
+        }
+    state = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in copy.items()}
+    reference.load_state_dict(state, strict=True)
+    image = torch.from_numpy(np.random.default_rng(5).normal(size=(2, 3, 32, 32)).astype("float32"))
+    with torch.no_grad():
+        want = reference(image).numpy()
+        got = ours(image).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-4 * max(1.0, float(np.abs(want).max())))
+    assert float(np.abs(want).std()) > 1e-2
+    keras_model = archspec.build(report, backend="keras")
+    archspec.transfer_weights(ours, keras_model)
+    got_keras = np.asarray(keras_model(image.numpy().transpose(0, 2, 3, 1), training=False))
+    np.testing.assert_allclose(got_keras, want, atol=1e-4 * max(1.0, float(np.abs(want).max())))

@@ -7,6 +7,7 @@ the checker's shapes (layer by layer) and parameter counts.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,6 +73,13 @@ CASES = dict(
         spec("concatenate_axes", IMAGE, {"conv2d": {"filters": 2, "kernel_size": 1}, "name": "a"}, {"concatenate": {"axis": 0}, "inputs": ["input", "input"], "name": "rows"}, {"concatenate": {"axis": 1}, "inputs": ["a", "a"], "name": "cols"}, {"flatten": {}, "inputs": ["rows"], "name": "f1"}, {"flatten": {}, "inputs": ["cols"], "name": "f2"}, {"concatenate": {}, "inputs": ["f1", "f2"]}),
     ]
 )  # fmt: skip
+
+
+# Issue 14's ops, one spec per file (tests/op_specs/modern_*.yaml).
+CASES |= {
+    p.stem: p.read_text(encoding="utf-8")
+    for p in sorted((Path(__file__).parent / "op_specs").glob("modern_*.yaml"))
+}
 
 
 def test_every_op_kind_has_a_lowering_and_a_case() -> None:

@@ -57,10 +57,10 @@ def randomize_torch(model: torch.nn.Module, seed: int) -> None:
     """Fill every parameter and buffer through PyTorch's state dict (kernels keep unit scale)."""
     with torch.no_grad():
         for index, (name, tensor) in enumerate(model.state_dict().items()):
-            if name.endswith("num_batches_tracked"):
-                continue
+            if name.endswith("num_batches_tracked") or not tensor.is_floating_point():
+                continue  # counters (BatchNorm's, Normalization's count)
             values = torch.from_numpy(noise(tensor.numel(), seed + index)).reshape(tensor.shape)
-            if name.endswith(("running_var", "weight")) and tensor.dim() == 1:
+            if name.endswith(("running_var", "variance", "weight")) and tensor.dim() == 1:
                 tensor.copy_(0.5 + values)
             elif tensor.dim() == 1:
                 tensor.copy_(0.4 * values - 0.2)
@@ -74,7 +74,7 @@ def randomize_keras(model: Any, seed: int) -> None:
     for index, variable in enumerate(model.weights):
         shape = tuple(variable.shape)
         if len(shape) == 1:
-            positive = variable.path.endswith(("moving_variance", "gamma"))
+            positive = variable.path.endswith(("variance", "gamma"))  # Normalization's too
             low, high = (0.5, 1.5) if positive else (-0.2, 0.2)
         else:
             fan_in = np.prod(shape[:-2]) if "depthwise" in variable.path else np.prod(shape[:-1])
@@ -82,6 +82,9 @@ def randomize_keras(model: Any, seed: int) -> None:
             low = -high
         values = noise(int(np.prod(shape)), seed + index).reshape(shape)
         variable.assign(low + (high - low) * values)
+    for layer in model.layers:  # Keras's Normalization reads constants made from its weights
+        if hasattr(layer, "finalize_state"):
+            layer.finalize_state()
 
 
 def assert_same_function(report: Report, keras_model: Any, torch_model: Any, seed: int) -> None:

@@ -11,6 +11,7 @@ import builtins
 import keyword
 import linecache
 import math
+import re
 from collections.abc import Callable, Iterable
 from functools import cache
 from importlib import resources
@@ -103,6 +104,9 @@ def _perturbations(value: Any) -> list[Any]:
     return []
 
 
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")  # `$name`, `${name}`, in expressions too
+
+
 def free_params(report: Report, render: Callable[[Report], str]) -> tuple[str, ...]:
     """Params that generated code can keep as ``build_model`` arguments.
 
@@ -113,7 +117,13 @@ def free_params(report: Report, render: Callable[[Report], str]) -> tuple[str, .
     """
     base = render(report)
     found = []
+    # A param the spec text never references cannot change the rendering: no reload needed
+    # (5,000 unused params once cost 5,000 reloads).
+    referenced = set(_REFERENCE.findall(report.graph.source_text))
     for name, value in report.graph.params.items():
+        if name not in referenced and _perturbations(value):
+            found.append(name)
+            continue
         for candidate in _perturbations(value):
             try:
                 other = check_graph(reload_with(report.graph, **{name: candidate}))

@@ -6,13 +6,11 @@ parameter count under Keras's and PyTorch's conventions), and how many multiply-
 forward pass costs. Shapes are channels_last and exclude the batch dimension.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationInfo, field_validator
 
 from archspec.ops.shapes import Shape, product
 
@@ -27,9 +25,24 @@ ACTIVATIONS = (
     "tanh",
     "softmax",
     "silu",
+    "swish",
+    "hard_sigmoid",
+    "hard_swish",
 )
 ActivationName = Literal[
-    "linear", "relu", "relu6", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "silu"
+    "linear",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "silu",
+    "swish",
+    "hard_sigmoid",
+    "hard_swish",
 ]
 
 InitializerName = Literal[
@@ -64,6 +77,15 @@ class InitializerSpec(BaseModel):
     scale: Annotated[float, Field(gt=0)] = 1.0
     mode: Literal["fan_in", "fan_out", "fan_avg"] = "fan_in"
     distribution: Literal["truncated_normal", "untruncated_normal", "uniform"] = "truncated_normal"
+
+    @field_validator("maxval")
+    @classmethod
+    def _ordered_range(cls, maxval: float, info: ValidationInfo) -> float:
+        # NOTE: Keras draws from a reversed range silently; PyTorch's uniform_ refuses it.
+        minval = info.data.get("minval")
+        if minval is not None and maxval < minval:
+            raise ValueError(f"maxval {maxval} must not be below minval {minval}")
+        return maxval
 
 
 Initializer = InitializerName | InitializerSpec

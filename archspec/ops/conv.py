@@ -1,15 +1,14 @@
-"""Convolutions: conv1d, conv2d, depthwise_conv2d, separable_conv2d."""
-
-from __future__ import annotations
+"""Convolutions: conv1d, conv2d, depthwise_conv2d, separable_conv2d, conv2d_transpose."""
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from archspec.ops.base import (
     ActivationName,
     Initializer,
+    NonNegative,
     Op,
     PaddingForm,
     Pair,
@@ -26,6 +25,7 @@ from archspec.ops.shapes import (
     effective_kernel,
     product,
     resolve_pads,
+    transpose_crops,
     window_output,
 )
 
@@ -192,3 +192,90 @@ class SeparableConv2D(_Window):
         return (
             spatial * middle * product(self._tuple("kernel_size")) + spatial * middle * self.filters
         )
+
+
+class Conv2DTranspose(Op):
+    """Transposed 2-D convolution, as Keras ``Conv2DTranspose`` / PyTorch ``ConvTranspose2d``.
+
+    Output sizes follow Keras: ``n * s`` for same, ``n * s + max(k - s, 0)`` for valid, or
+    ``(n - 1) * s + k - 2 * pad + output_padding`` when ``output_padding`` is given (pad =
+    ``k // 2`` for same). ``crops`` says which rows and columns of the full output are kept,
+    so PyTorch and ONNX (padding, output_padding, a slice) compute the very same tensor.
+    """
+
+    kind = "conv2d_transpose"
+    family = "conv"
+    filters: Size = Field(description="Number of output channels.")
+    kernel_size: Size | Pair = Field(description="Window size, one int or one per spatial axis.")
+    strides: Size | Pair = Field(1, description="Upsampling step.")
+    padding: Literal["valid", "same"] = Field(
+        "valid", description="valid or same, with Keras's (TensorFlow's) output sizes."
+    )
+    output_padding: (
+        NonNegative | Annotated[list[NonNegative], Field(min_length=2, max_length=2)] | None
+    ) = Field(
+        None, description="Extra rows/columns at the end (each < strides); null = Keras's rule."
+    )
+    dilation_rate: Size | Pair = Field(1, description="Spacing between kernel taps.")
+    use_bias: bool = Field(True, description="Add a learned bias per output channel.")
+    activation: ActivationName | None = Field(None, description="Activation applied after.")
+    kernel_initializer: Initializer = "glorot_uniform"
+    bias_initializer: Initializer = "zeros"
+    kernel_regularizer: Regularizer | None = None
+    bias_regularizer: Regularizer | None = None
+    key_fields = ("filters", "kernel_size", "strides", "padding", "activation")
+
+    def _pair(self, name: str) -> tuple[int, ...]:
+        value = getattr(self, name)
+        return None if value is None else as_tuple(value, 2)  # type: ignore[return-value]
+
+    def crops(self, input_shape: Shape) -> Pads:
+        """(before, after) kept off the full output per axis; a negative after adds zeros."""
+        extra = self._pair("output_padding") or (None, None)
+        return tuple(
+            transpose_crops(n, k, s, d, self.padding == "same", o)
+            for n, k, s, d, o in zip(
+                input_shape[:-1],
+                self._pair("kernel_size"),
+                self._pair("strides"),
+                self._pair("dilation_rate"),
+                extra,
+                strict=True,
+            )
+        )
+
+    def output_shape(self, inputs: Sequence[Shape]) -> Shape:
+        check_rank(inputs, [3], self.kind)
+        strides, dilation = self._pair("strides"), self._pair("dilation_rate")
+        if max(strides) > 1 and max(dilation) > 1:
+            raise ShapeError(
+                "strides > 1 with dilation_rate > 1 is not supported (Keras refuses it)", "strides"
+            )
+        extra = self._pair("output_padding")
+        if extra is not None and any(o >= s for o, s in zip(extra, strides, strict=True)):
+            raise ShapeError(
+                f"output_padding {list(extra)} must be smaller than strides {list(strides)} "
+                "(Keras and PyTorch both require it)",
+                "output_padding",
+            )
+        out = []
+        for n, k, s, d, (before, after) in zip(
+            inputs[0][:-1],
+            self._pair("kernel_size"),
+            strides,
+            dilation,
+            self.crops(inputs[0]),
+            strict=True,
+        ):
+            out.append((n - 1) * s + effective_kernel(k, d) - before - after)
+        return (*out, self.filters)
+
+    def weights(self, inputs: Sequence[Shape]) -> list[Weight]:
+        # Keras's layout: (kh, kw, filters, in); PyTorch's is (in, filters, kh, kw).
+        found = [Weight("kernel", (*self._pair("kernel_size"), self.filters, inputs[0][-1]))]
+        if self.use_bias:
+            found.append(Weight("bias", (self.filters,)))
+        return found
+
+    def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
+        return product(inputs[0]) * product(self._pair("kernel_size")) * self.filters

@@ -1,9 +1,7 @@
 """Core ops: input, dense, activations, dropout, flatten, reshape."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Self
 
 from pydantic import Field, model_validator
 
@@ -35,7 +33,8 @@ class Input(Op):
 
 
 class Dense(Op):
-    """Fully connected layer on a flat (features,) input."""
+    """Fully connected layer on a flat (features,) input, or on each position of a sequence
+    (tokens, features), as Keras's ``Dense`` and PyTorch's ``Linear`` act on the last axis."""
 
     kind = "dense"
     units: Size = Field(description="Number of output features.")
@@ -48,21 +47,21 @@ class Dense(Op):
     key_fields = ("units", "activation")
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        if len(inputs[0]) != 1:
+        if len(inputs[0]) not in (1, 2):
             raise ShapeError(
                 f"dense takes a flat (features,) input, got shape {inputs[0]}",
                 hint="add a flatten or global pooling layer before it",
             )
-        return (self.units,)
+        return (*inputs[0][:-1], self.units)
 
     def weights(self, inputs: Sequence[Shape]) -> list[Weight]:
-        found = [Weight("kernel", (inputs[0][0], self.units))]
+        found = [Weight("kernel", (inputs[0][-1], self.units))]
         if self.use_bias:
             found.append(Weight("bias", (self.units,)))
         return found
 
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
-        return inputs[0][0] * self.units
+        return product(inputs[0]) * self.units
 
 
 class Activation(Op):
@@ -91,6 +90,11 @@ GELU = _shorthand("gelu", "Gaussian error linear unit, exact (erf) form.")
 Sigmoid = _shorthand("sigmoid", "1 / (1 + exp(-x)).")
 Tanh = _shorthand("tanh", "Hyperbolic tangent.")
 SiLU = _shorthand("silu", "x * sigmoid(x) (swish).")
+Swish = _shorthand("swish", "x * sigmoid(x): silu under Keras's other name.")
+# NOTE: Keras 3 (ops.hard_sigmoid since 3.0) and PyTorch (F.hardsigmoid) agree on
+# relu6(x + 3) / 6; Keras 2's hard_sigmoid was 0.2 * x + 0.5, a different function.
+HardSigmoid = _shorthand("hard_sigmoid", "relu6(x + 3) / 6, as Keras 3 and F.hardsigmoid.")
+HardSwish = _shorthand("hard_swish", "x * relu6(x + 3) / 6, as Keras 3 and F.hardswish.")
 Softmax = _shorthand("softmax", "Softmax over the channel axis.")
 
 
@@ -113,11 +117,18 @@ class ELU(_Named):
 
 
 class Dropout(Op):
-    """Zeroes a fraction ``rate`` of inputs in training; identity in inference."""
+    """Zeroes a fraction ``rate`` of inputs in training; identity in inference.
+
+    ``per_sample`` drops whole samples instead of single values (stochastic depth, the
+    "drop connect" of EfficientNet): Keras's ``noise_shape=(None, 1, ..., 1)``.
+    """
 
     kind = "dropout"
     rate: Annotated[float, Field(ge=0, lt=1)] = Field(description="Fraction dropped, in [0, 1).")
-    key_fields = ("rate",)
+    per_sample: bool = Field(
+        False, description="Drop whole samples (Keras noise_shape (None, 1, ...)), not values."
+    )
+    key_fields = ("rate", "per_sample")
 
 
 class Flatten(Op):
@@ -139,7 +150,7 @@ class Reshape(Op):
     key_fields = ("target_shape",)
 
     @model_validator(mode="after")
-    def _sizes(self) -> Reshape:
+    def _sizes(self) -> Self:
         if any(v == 0 or v < -1 for v in self.target_shape) or self.target_shape.count(-1) > 1:
             raise ValueError("target_shape entries must be positive, with at most one -1")
         return self

@@ -1,13 +1,11 @@
 """Merges of several branches: add, multiply, concatenate."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 from pydantic import Field
 
 from archspec.ops.base import Op, ShapeError
-from archspec.ops.shapes import Shape, product
+from archspec.ops.shapes import Shape, broadcast, product
 
 
 class _Elementwise(Op):
@@ -16,23 +14,30 @@ class _Elementwise(Op):
     max_inputs = None
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
-        if any(shape != inputs[0] for shape in inputs):
+        # NOTE: Keras's merge layers broadcast as NumPy does (sizes aligned at the right, 1
+        # stretches; a lower-rank input gains leading axes), batch excluded: squeeze-and-excite
+        # multiplies (8, 8, 16) by (1, 1, 16).
+        out = broadcast(inputs)
+        if out is None:
             shapes = ", ".join(str(s) for s in inputs)
-            raise ShapeError(f"{self.kind} needs equal input shapes, got {shapes}", "inputs")
-        return inputs[0]
+            raise ShapeError(
+                f"{self.kind} needs shapes that broadcast (equal sizes, or 1), got {shapes}",
+                "inputs",
+            )
+        return out
 
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
         return product(output) * (len(inputs) - 1)
 
 
 class Add(_Elementwise):
-    """Elementwise sum of two or more same-shaped inputs (residual connections)."""
+    """Elementwise sum of two or more inputs that broadcast (residual connections)."""
 
     kind = "add"
 
 
 class Multiply(_Elementwise):
-    """Elementwise product of two or more same-shaped inputs (gating)."""
+    """Elementwise product of two or more inputs that broadcast (gating, squeeze-excite)."""
 
     kind = "multiply"
 

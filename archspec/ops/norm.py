@@ -1,7 +1,5 @@
 """Normalisation: batch_norm, layer_norm, local_response_norm."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """Pooling: windowed max/average, global pooling, adaptive average pooling, zero padding."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Literal
 
@@ -50,14 +48,18 @@ class _Pool2D(Op):
                 f"explicit padding {self.padding} must be at most half the pool size", "padding"
             )
         out = []
+        ceil = self.rounding == "ceil"
         for axis, (n, k, s, p) in enumerate(zip(inputs[0][:-1], size, strides, pads, strict=True)):
-            if k > n + p[0] + p[1]:
+            # NOTE: in ceil mode PyTorch accepts a window wider than its padded input as long
+            # as one window starts inside it (output >= 1); floor mode needs k <= n + pads.
+            length = window_output(n, k, s, 1, p, ceil=ceil)
+            if k > n + p[0] + p[1] and length < 1:
                 raise ShapeError(
                     f"pool {k} > input {n + p[0] + p[1]} on spatial axis {axis} "
                     f"(input shape {inputs[0]})",
                     "pool_size",
                 )
-            out.append(window_output(n, k, s, 1, p, ceil=self.rounding == "ceil"))
+            out.append(length)
         return (*out, inputs[0][-1])
 
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
@@ -78,10 +80,13 @@ class AvgPool2D(_Pool2D):
 
 class _GlobalPool2D(Op):
     family = "pool"
+    keepdims: bool = Field(
+        False, description="Keep height and width as 1: (H, W, C) -> (1, 1, C), as Keras's."
+    )
 
     def output_shape(self, inputs: Sequence[Shape]) -> Shape:
         check_rank(inputs, [3], self.kind)
-        return (inputs[0][-1],)
+        return (1, 1, inputs[0][-1]) if self.keepdims else (inputs[0][-1],)
 
     def macs(self, inputs: Sequence[Shape], output: Shape) -> int:
         return product(inputs[0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import textwrap
 from dataclasses import dataclass
 from typing import Any, get_args
@@ -17,7 +18,7 @@ from typing import Any, get_args
 from archspec.ops import OPS, Op
 from archspec.ops.base import ACTIVATIONS, InitializerName
 
-FAMILY_ORDER = ("core", "conv", "pool", "norm", "merge")
+FAMILY_ORDER = ("core", "conv", "pool", "spatial", "norm", "scale", "merge", "sequence")
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def example(kind: str, fields: list[FieldDoc]) -> str:
 def _placeholder(type_name: str) -> str:
     """The first alternative of a type, without bounds: ``int>0 | [...]`` -> ``int``."""
     first = type_name.split(" | ")[0].split(" (")[0]
-    return first.split(">")[0].split("<")[0] if first[:1].isalpha() else first
+    return re.sub(r",?[<>]=?[-+\d.e]+", "", first) if first[:1].isalpha() else first
 
 
 def legend(types: list[str]) -> list[str]:

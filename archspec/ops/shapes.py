@@ -27,7 +27,7 @@ def same_pads(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[i
     Total padding is ``max((ceil(n/s) - 1) * s + k_eff - n, 0)``; the smaller half goes before
     (top/left), the larger after (bottom/right). PyTorch needs these pads written out.
     """
-    out = math.ceil(size / stride)
+    out = -(-size // stride)  # ceil in integers: floats are wrong beyond 2**53
     total = max((out - 1) * stride + effective_kernel(kernel, dilation) - size, 0)
     return total // 2, total - total // 2
 
@@ -62,14 +62,51 @@ def window_output(
     starts inside the input or the leading padding, as PyTorch rules.
     """
     span = size + pads[0] + pads[1] - effective_kernel(kernel, dilation)
-    if span < 0:
-        return 0
     if not ceil:
-        return span // stride + 1
-    out = -(-span // stride) + 1
+        return span // stride + 1 if span >= 0 else 0
+    # NOTE: PyTorch's pooling_output_shape: floor((span + stride - 1) / stride) + 1 rounding
+    # towards -inf, so a window wider than its padded input still gives one output (GoogLeNet
+    # at 15x15), then one less if the last window starts past the input and leading padding.
+    out = (span + stride - 1) // stride + 1
     if (out - 1) * stride >= size + pads[0]:
         out -= 1
-    return out
+    return max(out, 0)
+
+
+def transpose_crops(
+    size: int, kernel: int, stride: int, dilation: int, same: bool, output_padding: int | None
+) -> tuple[int, int]:
+    """What a Keras (TensorFlow) transposed convolution keeps of its full output, per axis.
+
+    The full output is ``(n - 1) * s + k_eff`` long. Keras's length is ``n * s`` (same) or
+    ``n * s + max(k_eff - s, 0)`` (valid), or with ``output_padding`` ``(n - 1) * s + k_eff -
+    2 * pad + output_padding`` (pad = ``k_eff // 2`` for same, else 0). TensorFlow crops
+    ``total // 2`` before, ``total = max(full - length, 0)`` as for a same conv, and fills
+    positions past the full output with zeros. Returns (before, after); a negative ``after``
+    is that many zero positions added at the end.
+    """
+    k_eff = effective_kernel(kernel, dilation)
+    full = (size - 1) * stride + k_eff
+    if output_padding is None:
+        length = size * stride if same else size * stride + max(k_eff - stride, 0)
+    else:
+        length = full - 2 * (k_eff // 2 if same else 0) + output_padding
+    before = max(full - length, 0) // 2 if same else 0
+    return before, full - before - length
+
+
+def broadcast(shapes: Sequence[Shape]) -> Shape | None:
+    """NumPy's (and Keras's merge layers') broadcast of shapes aligned at the right, or None
+    when two sizes differ and neither is 1."""
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    out = []
+    for sizes in zip(*padded, strict=True):
+        wide = {n for n in sizes if n != 1}
+        if len(wide) > 1:
+            return None
+        out.append(wide.pop() if wide else 1)
+    return tuple(out)
 
 
 def product(values: Sequence[int]) -> int:

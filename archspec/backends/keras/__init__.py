@@ -14,6 +14,9 @@ from typing import Any
 from archspec.backends.keras.source import generate
 from archspec.passes.check import Report
 
+# What this backend writes (``archspec build`` refuses other extensions, e.g. ``--save x.h5``).
+FILE_SUFFIXES = {"source": (".py",), "model": (".keras",)}
+
 
 def build(report: Report) -> Any:
     """The live ``keras.Model``: the generated source, executed; carries ``archspec_report``."""

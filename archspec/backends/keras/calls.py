@@ -37,9 +37,14 @@ class Call:
 class Values:
     """A node's field values, with ``Ref`` where a free spec param supplies them."""
 
-    def __init__(self, layer: LayerReport, free: frozenset[str]) -> None:
+    def __init__(
+        self, layer: LayerReport, free: frozenset[str], non_negative: frozenset[str] = frozenset()
+    ) -> None:
         self.layer = layer
         self.free = free
+        # Nodes whose values are all >= 0 (``passes/ranges.py``): their max pooling may pad
+        # with zeros, in a stock layer, instead of -inf in a custom one.
+        self.non_negative = non_negative
 
     def __call__(self, path: str) -> Any:
         value: Any = self.layer.node.op
@@ -120,6 +125,23 @@ KERAS_DEFAULTS: dict[str, dict[str, Any]] = {
         "beta_initializer": "zeros",
         "gamma_initializer": "ones",
     },
+    "layers.Conv2DTranspose": {
+        **_CONV,
+        "output_padding": None,
+        "kernel_initializer": "glorot_uniform",
+        "kernel_regularizer": None,
+    },
+    "layers.UpSampling2D": {"size": 2, "interpolation": "nearest"},
+    "layers.Rescaling": {"offset": 0.0},
+    "layers.Normalization": {"mean": None, "variance": None},
+    "layers.GlobalAveragePooling2D": {"keepdims": False},
+    "layers.GlobalMaxPooling2D": {"keepdims": False},
+    "layers.MultiHeadAttention": {
+        "dropout": 0.0,
+        "use_bias": True,
+        "kernel_initializer": "glorot_uniform",
+        "bias_initializer": "zeros",
+    },
     "layers.MaxPooling2D": {"strides": None, "padding": "valid"},
     "layers.AveragePooling2D": {"strides": None, "padding": "valid"},
     "layers.Concatenate": {"axis": -1},
@@ -134,6 +156,9 @@ KERAS_DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+# archspec's custom layers that take their base class's arguments (and defaults).
+SUBCLASSES = {"SelfAttention": "layers.MultiHeadAttention"}
+
 
 def _plain(value: Any) -> Any:
     """Lists and tuples of one repeated int compare as that int (Keras broadcasts them)."""
@@ -144,7 +169,7 @@ def _plain(value: Any) -> Any:
 
 def prune(call: Call) -> Call:
     """Drop keyword arguments equal to Keras's default (never a ``Ref``), recursively."""
-    defaults = KERAS_DEFAULTS.get(call.func, {})
+    defaults = KERAS_DEFAULTS.get(SUBCLASSES.get(call.func, call.func), {})
     kwargs = tuple(
         (key, prune(value) if isinstance(value, Call) else value)
         for key, value in call.kwargs
@@ -215,6 +240,8 @@ def layout_node(value: Any) -> Any:
     """A value (literal, ``Ref``, ``Call``) as a layout node."""
     if isinstance(value, Ref):
         return value.name
+    if isinstance(value, Group):  # already laid out (a model's list of outputs)
+        return value
     if isinstance(value, Call):
         items = [layout_node(a) for a in value.args]
         items += [seq(f"{key}=", layout_node(v)) for key, v in value.kwargs]

@@ -64,3 +64,105 @@ class NegInfPadding2D(layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class LayerScale(layers.Layer):
+    """A learned per-channel scale ``x * gamma`` (ConvNeXt's LayerScale)."""
+
+    def __init__(self, init_value: float = 1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.init_value = init_value
+
+    def build(self, input_shape):
+        init = keras.initializers.Constant(self.init_value)
+        self.gamma = self.add_weight(name="gamma", shape=(input_shape[-1],), initializer=init)
+
+    def call(self, inputs):
+        return inputs * self.gamma
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "init_value": self.init_value}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class ClassToken(layers.Layer):
+    """Prepends a learned token to a sequence: (N, L, D) -> (N, L + 1, D) (ViT)."""
+
+    def __init__(self, token_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.token_initializer = keras.initializers.get(token_initializer)
+
+    def build(self, input_shape):
+        self.token = self.add_weight(
+            name="token", shape=(input_shape[-1],), initializer=self.token_initializer
+        )
+
+    def call(self, inputs):
+        token = ops.broadcast_to(self.token, (ops.shape(inputs)[0], 1, ops.shape(inputs)[-1]))
+        return ops.concatenate([ops.cast(token, inputs.dtype), inputs], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        length = None if input_shape[1] is None else input_shape[1] + 1
+        return (input_shape[0], length, input_shape[2])
+
+    def get_config(self) -> dict:
+        initializer = keras.initializers.serialize(self.token_initializer)
+        return {**super().get_config(), "token_initializer": initializer}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class PositionEmbedding(layers.Layer):
+    """Adds a learned embedding per position: (N, L, D) + (L, D) (ViT)."""
+
+    def __init__(self, embedding_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.embedding_initializer = keras.initializers.get(embedding_initializer)
+
+    def build(self, input_shape):
+        self.embedding = self.add_weight(
+            name="embedding", shape=tuple(input_shape[1:]), initializer=self.embedding_initializer
+        )
+
+    def call(self, inputs):
+        return inputs + self.embedding
+
+    def get_config(self) -> dict:
+        initializer = keras.initializers.serialize(self.embedding_initializer)
+        return {**super().get_config(), "embedding_initializer": initializer}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class SelfAttention(layers.MultiHeadAttention):
+    """``MultiHeadAttention`` called on one input as query, key and value (self-attention)."""
+
+    def build(self, input_shape):
+        super().build(input_shape, input_shape)
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, inputs, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return super().compute_output_shape(input_shape, input_shape)
+
+    def compute_output_spec(self, inputs, training=None):
+        return keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class Take(layers.Layer):
+    """One position along a non-batch axis, which disappears: ``x[:, index]`` for axis 1."""
+
+    def __init__(self, index: int = 0, axis: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.index = index
+        self.axis = axis
+
+    def call(self, inputs):
+        return ops.take(inputs, self.index, axis=self.axis)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[: self.axis] + input_shape[self.axis + 1 :]
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "index": self.index, "axis": self.axis}

@@ -30,16 +30,21 @@ def row(*kinds: str) -> Callable[[Row], Row]:
     return register
 
 
-def lower(layer: LayerReport, free: frozenset[str] = frozenset()) -> list[Call]:
+def lower(
+    layer: LayerReport,
+    free: frozenset[str] = frozenset(),
+    non_negative: frozenset[str] = frozenset(),
+) -> list[Call]:
     """The Keras calls for one (non-input) node, named, default arguments dropped.
 
-    ``free`` names the spec params that stay symbolic (``build_model`` arguments).
+    ``free`` names the spec params that stay symbolic (``build_model`` arguments);
+    ``non_negative`` the nodes whose values are never negative (``passes/ranges.py``).
     """
     try:
         function = ROWS[layer.kind]
     except KeyError:
         raise BackendError(f"node {layer.name!r}: no Keras lowering for {layer.kind}") from None
-    return [prune(call) for call in function(layer, Values(layer, free))]
+    return [prune(call) for call in function(layer, Values(layer, free, non_negative))]
 
 
 def layer_call(layer: LayerReport, func: str, *args: Any, **kwargs: Any) -> Call:
@@ -145,12 +150,12 @@ def _adaptive(layer: LayerReport, v: Values) -> list[Call]:
 
 @row("global_avg_pool2d")
 def _global_avg(layer: LayerReport, v: Values) -> list[Call]:
-    return [layer_call(layer, "GlobalAveragePooling2D")]
+    return [layer_call(layer, "GlobalAveragePooling2D", keepdims=v("keepdims"))]
 
 
 @row("global_max_pool2d")
 def _global_max(layer: LayerReport, v: Values) -> list[Call]:
-    return [layer_call(layer, "GlobalMaxPooling2D")]
+    return [layer_call(layer, "GlobalMaxPooling2D", keepdims=v("keepdims"))]
 
 
 @row("zero_padding2d")
@@ -198,9 +203,21 @@ def _activation(layer: LayerReport, v: Values) -> list[Call]:
     return [layer_call(layer, "Activation", v("function"))]
 
 
-@row("relu", "relu6", "gelu", "sigmoid", "tanh", "silu", "softmax")
+@row(
+    "relu",
+    "relu6",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "silu",
+    "softmax",
+    "swish",
+    "hard_sigmoid",
+    "hard_swish",
+)
 def _named_activation(layer: LayerReport, v: Values) -> list[Call]:
-    # Keras's "gelu" is the exact (erf) form and "softmax" runs over the last (channel) axis.
+    # Keras's "gelu" is the exact (erf) form and "softmax" runs over the last (channel) axis;
+    # Keras 3's "hard_sigmoid" is relu6(x + 3) / 6, as PyTorch's (Keras 2's was 0.2 x + 0.5).
     return [layer_call(layer, "Activation", layer.node.op.function)]
 
 
@@ -216,7 +233,10 @@ def _elu(layer: LayerReport, v: Values) -> list[Call]:
 
 @row("dropout")
 def _dropout(layer: LayerReport, v: Values) -> list[Call]:
-    return [layer_call(layer, "Dropout", v("rate"))]
+    if not layer.node.op.per_sample:
+        return [layer_call(layer, "Dropout", v("rate"))]
+    noise = (None, *(1 for _ in layer.output_shape))  # one draw per sample
+    return [layer_call(layer, "Dropout", v("rate"), noise_shape=noise)]
 
 
 @row("flatten")
@@ -244,3 +264,86 @@ def _concatenate(layer: LayerReport, v: Values) -> list[Call]:
     # The IR's axis excludes the batch; Keras's counts it. Negative axes mean the same in both.
     axis = layer.node.op.axis
     return [layer_call(layer, "Concatenate", axis=v("axis") if axis < 0 else axis + 1)]
+
+
+@row("conv2d_transpose")
+def _conv_transpose(layer: LayerReport, v: Values) -> list[Call]:
+    return [
+        layer_call(
+            layer,
+            "Conv2DTranspose",
+            filters=v("filters"),
+            kernel_size=v("kernel_size"),
+            strides=v("strides"),
+            padding=v("padding"),
+            output_padding=v("output_padding"),
+            dilation_rate=v("dilation_rate"),
+            activation=v("activation"),
+            use_bias=v("use_bias"),
+            **dict(weight_kwargs(v, "kernel", "bias")),
+        )
+    ]
+
+
+@row("upsampling2d")
+def _upsampling(layer: LayerReport, v: Values) -> list[Call]:
+    # NOTE: bilinear is ops.image.resize: half-pixel centres, corners not aligned.
+    return [layer_call(layer, "UpSampling2D", size=v("size"), interpolation=v("interpolation"))]
+
+
+@row("cropping2d")
+def _cropping(layer: LayerReport, v: Values) -> list[Call]:
+    return [layer_call(layer, "Cropping2D", cropping=v("cropping"))]
+
+
+@row("rescaling")
+def _rescaling(layer: LayerReport, v: Values) -> list[Call]:
+    return [layer_call(layer, "Rescaling", v("scale"), offset=v("offset"))]
+
+
+@row("normalization")
+def _normalization(layer: LayerReport, v: Values) -> list[Call]:
+    # Given mean and variance are constants; without them Keras holds mean, variance, count.
+    return [layer_call(layer, "Normalization", mean=v("mean"), variance=v("variance"))]
+
+
+@row("layer_scale")
+def _layer_scale(layer: LayerReport, v: Values) -> list[Call]:
+    return [Call("LayerScale", (v("init_value"),), name=layer.name)]
+
+
+@row("class_token")
+def _class_token(layer: LayerReport, v: Values) -> list[Call]:
+    return [Call("ClassToken", kwargs=tuple(weight_kwargs(v, "token")), name=layer.name)]
+
+
+@row("position_embedding")
+def _position_embedding(layer: LayerReport, v: Values) -> list[Call]:
+    kwargs = tuple(weight_kwargs(v, "embedding"))
+    return [Call("PositionEmbedding", kwargs=kwargs, name=layer.name)]
+
+
+@row("multi_head_attention")
+def _attention(layer: LayerReport, v: Values) -> list[Call]:
+    # key_dim written out: Keras needs it; the IR's default is features / num_heads.
+    key_dim = layer.node.op.head_size(layer.input_shapes[0][-1])
+    kwargs = (
+        ("num_heads", v("num_heads")),
+        ("key_dim", v("key_dim") if layer.node.op.key_dim is not None else key_dim),
+        ("dropout", v("dropout")),
+        ("use_bias", v("use_bias")),
+        *weight_kwargs(v, "kernel", "bias"),
+    )
+    return [Call("SelfAttention", kwargs=kwargs, name=layer.name)]
+
+
+@row("permute")
+def _permute(layer: LayerReport, v: Values) -> list[Call]:
+    return [layer_call(layer, "Permute", v("dims"))]
+
+
+@row("take")
+def _take(layer: LayerReport, v: Values) -> list[Call]:
+    # Keras counts the batch axis; the IR does not.
+    kwargs = (("index", v("index")), ("axis", layer.node.op.axis + 1))
+    return [Call("Take", kwargs=kwargs, name=layer.name)]

@@ -9,13 +9,14 @@ from typing import Any
 
 from archspec.backends import BackendError
 from archspec.backends.keras.calls import Call, Values
+from archspec.frontend.names import HELPER_SUFFIXES  # reserved there for this layer's name
 from archspec.ops.shapes import Pads, as_tuple, effective_kernel, window_output
 from archspec.passes.check import LayerReport
 
 
 def pad_call(layer: LayerReport, func: str, padding: Any) -> Call:
     """A helper padding layer ``<node>_pad`` in front of the node's layer."""
-    return Call(func, kwargs=(("padding", padding),), name=f"{layer.name}_pad")
+    return Call(func, kwargs=(("padding", padding),), name=layer.name + HELPER_SUFFIXES[0])
 
 
 # --- padding ---------------------------------------------------------------------------------
@@ -68,6 +69,9 @@ def pool_padding(layer: LayerReport, v: Values) -> tuple[list[Call], Any]:
         for n, k, s, p in zip(spatial, size, strides, pads, strict=True)
     )
     is_max = layer.kind == "max_pool2d"
+    # Over values >= 0, zeros pad a max pool exactly as -inf does: a stock layer suffices.
+    positive = layer.node.inputs[0] in v.non_negative
+    neg_inf = "layers.ZeroPadding2D" if positive else "NegInfPadding2D"
     if floor != layer.output_shape[:2]:
         if not is_max:
             raise BackendError(
@@ -81,12 +85,12 @@ def pool_padding(layer: LayerReport, v: Values) -> tuple[list[Call], Any]:
             )
         ]
         grown = tuple((p[0], p[1] + e) for p, e in zip(pads, extra, strict=True))
-        return [pad_call(layer, "NegInfPadding2D", grown)], "valid"
+        return [pad_call(layer, neg_inf, grown)], "valid"
     if op.padding in ("valid", "same"):
         return [], v("padding")
     if all(p == (0, 0) for p in pads):
         return [], "valid"
     if is_max and same_at_stride_one(pads, size, strides):
         return [], "same"
-    helper = "NegInfPadding2D" if is_max else "layers.ZeroPadding2D"
+    helper = neg_inf if is_max else "layers.ZeroPadding2D"
     return [pad_call(layer, helper, explicit_form(v, 2))], "valid"

@@ -21,8 +21,17 @@ from archspec.codegen.common import Namespace, environment, free_params, pyrepr
 from archspec.codegen.layout import INDENT, Group, lines, seq
 from archspec.ops.shapes import Shape
 from archspec.passes.check import LayerReport, Report
+from archspec.passes.ranges import non_negative
 
-CUSTOM_LAYERS = ("LocalResponseNorm", "NegInfPadding2D")
+CUSTOM_LAYERS = (
+    "LocalResponseNorm",
+    "NegInfPadding2D",
+    "LayerScale",
+    "ClassToken",
+    "PositionEmbedding",
+    "SelfAttention",
+    "Take",
+)
 # Module-level names generated code uses; a spec param with one of these names is baked in.
 MODULE_NAMES = frozenset(
     {"keras", "layers", "initializers", "regularizers", "ops", "build_model", *CUSTOM_LAYERS}
@@ -47,16 +56,15 @@ def generate(report: Report, standalone: bool = True) -> str:
     is written in as its value (the live model is built with the defaults anyway, which spares
     ``free_params`` its re-checks of the spec).
     """
-    free = (
-        frozenset(p for p in free_params(report, code_text) if p in candidate_params(report))
-        if standalone
-        else frozenset()
-    )
+    free: frozenset[str] = frozenset()
+    if standalone:
+        candidates = candidate_params(report)  # once, not once per param
+        free = frozenset(p for p in free_params(report, code_text) if p in candidates)
     body, calls = statements(report, free)
     used = {c.func for c in calls}
     prefixes = {c.func.split(".")[0] for c in calls} | {"layers"}
     custom = [name for name in CUSTOM_LAYERS if name in used]
-    if custom:
+    if any("ops." in text for text in class_sources(custom)):
         prefixes.add("ops")
     imports = sorted(prefixes & {"initializers", "layers", "ops", "regularizers"})
     return (
@@ -98,8 +106,13 @@ def _variables(report: Report, free: frozenset[str]) -> dict[str, str]:
     nodes = report.graph.nodes
     users = report.graph.consumers()
     found = {"": chain, nodes[0].name: inputs, report.graph.output: outputs}
-    for index, current in enumerate(nodes[1:-1], start=1):
-        if users[current.name] == [nodes[index + 1].name]:
+    # Every output keeps its own variable (a later layer must not overwrite it).
+    others = set(report.graph.outputs[1:])
+    for index, current in enumerate(nodes[1:], start=1):
+        if current.name in found:
+            continue
+        following = nodes[index + 1].name if index + 1 < len(nodes) else None
+        if current.name not in others and users[current.name] == [following]:
             found[current.name] = chain
         else:
             found[current.name] = names.claim(current.name)
@@ -118,8 +131,9 @@ def statements(report: Report, free: frozenset[str]) -> tuple[list[Statement], l
     ]
     made: list[Call] = []
     taken = {n.name for n in report.graph.nodes}
+    positive = non_negative(report.graph)
     for layer in report.layers[1:]:
-        calls = lower(layer, free)
+        calls = lower(layer, free, positive)
         for helper in calls[:-1]:
             if helper.name in taken:
                 raise BackendError(
@@ -184,11 +198,17 @@ def returned(report: Report, free: frozenset[str]) -> list[str]:
         "keras.Model",
         kwargs=(
             ("inputs", Ref(variables[report.graph.input.name])),
-            ("outputs", Ref(variables[report.graph.output])),
+            ("outputs", _outputs(report, variables)),
         ),
         name=report.name,
     )
     return lines(layout_node(model), INDENT, "return ")
+
+
+def _outputs(report: Report, variables: dict[str, str]) -> object:
+    """The model's ``outputs``: one variable, or the list of them in the spec's order."""
+    names = tuple(variables[name] for name in report.graph.outputs)
+    return Ref(names[0]) if len(names) == 1 else Group("[", "]", names)
 
 
 def signature(report: Report, free: frozenset[str]) -> list[str]:

@@ -62,7 +62,12 @@ def set_weights(model: Any, report: Report | None, weights: Weights) -> None:
     for name, layer in expected.items():
         arrays = [np.asarray(a) for a in weights[name]]
         _check_arrays(name, [w.shape for w in layer.weights], arrays, "weights give")
-        keras_layer(model, name).set_weights(arrays)
+        target = keras_layer(model, name)
+        target.set_weights(arrays)
+        # NOTE: Keras's Normalization computes with constants that finalize_state() derives
+        # from its mean/variance weights; set_weights alone would leave them stale.
+        if layer.kind == "normalization":
+            target.finalize_state()
 
 
 def _check_arrays(name: str, shapes: list[tuple[int, ...]], arrays: list[Any], what: str) -> None:

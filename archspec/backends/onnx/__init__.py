@@ -21,6 +21,8 @@ from archspec.passes.check import Report
 
 # True: this backend's output is a model file (``-o model.onnx``), not Python source.
 MODEL_FILE_ONLY = True
+# What this backend writes (``archspec build`` refuses other extensions, e.g. ``-o z.py``).
+FILE_SUFFIXES: dict[str, tuple[str, ...]] = {"source": (), "model": (".onnx",)}
 
 __all__ = [
     "LOWERINGS",

@@ -52,7 +52,7 @@ def build(
         lo.nodes,
         report.name,
         [_value(first.name, first.output_shape)],
-        [_value(report.graph.output, report.output_shape)],
+        [_value(name, shape) for name, shape in report.output_shapes.items()],
         lo.initializers,
         doc_string=report.graph.doc,
     )

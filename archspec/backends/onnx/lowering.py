@@ -8,101 +8,26 @@ in ONNX layout (``weights.to_onnx``). Helper constants (pads, shapes, ones) are 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from onnx import NodeProto, TensorProto, helper, numpy_helper
 
 from archspec.backends import BackendError
-from archspec.backends.onnx.weights import (
-    channels_first_perm,
-    channels_last_perm,
-    onnx_pads,
-    to_onnx,
+from archspec.backends.onnx import resample, sequence
+from archspec.backends.onnx.nodes import (
+    Lower,
+    Lowering,
+    activation,
+    then_activate,
+    to_channels_last,
 )
-from archspec.passes.check import LayerReport, Report
+from archspec.backends.onnx.weights import channels_first_perm, onnx_pads
+from archspec.passes.check import LayerReport
 
-Array = np.ndarray
-
-
-# -- the builder state -----------------------------------------------------------------------------
-@dataclass
-class Lowering:
-    """ONNX nodes and initializers being collected for one report."""
-
-    report: Report
-    weights: dict[str, list[Array]]
-    nodes: list[NodeProto] = field(default_factory=list)
-    initializers: list[TensorProto] = field(default_factory=list)
-
-    def const(self, layer: LayerReport, what: str, array: Array) -> str:
-        """A helper constant (not a parameter), named ``<node>/<what>``."""
-        name = f"{layer.name}/{what}"
-        self.initializers.append(numpy_helper.from_array(np.asarray(array), name))
-        return name
-
-    def scalar(self, layer: LayerReport, what: str, value: float) -> str:
-        """A float32 scalar helper constant."""
-        return self.const(layer, what, np.array(value, np.float32))
-
-    def weight(self, layer: LayerReport, name: str) -> str | None:
-        """The initializer of the IR weight ``name`` of ``layer`` (None if it has none)."""
-        for index, weight in enumerate(layer.weights):
-            if weight.name == name:
-                array = np.asarray(self.weights[layer.name][index], dtype=np.float32)
-                if array.shape != weight.shape:
-                    raise BackendError(
-                        f"{layer.name}.{name}: expected shape {weight.shape}, got {array.shape}"
-                    )
-                value = to_onnx(layer.kind, name, array)
-                full = f"{layer.name}.{name}"
-                self.initializers.append(numpy_helper.from_array(value, full))
-                return full
-        return None
-
-    def emit(self, op_type: str, inputs: list[str], output: str, **attrs: Any) -> str:
-        """Append one ONNX node whose single output (and node name) is ``output``."""
-        self.nodes.append(helper.make_node(op_type, inputs, [output], name=output, **attrs))
-        return output
-
-
-# -- activations -----------------------------------------------------------------------------------
-def activation(lo: Lowering, layer: LayerReport, function: str, x: str, out: str, **kw: Any) -> str:
-    """Lower one activation function; ``kw`` carries leaky_relu's slope or elu's alpha."""
-    if function == "linear":
-        return lo.emit("Identity", [x], out)
-    if function == "relu6":
-        return lo.emit("Clip", [x, lo.scalar(layer, "min", 0), lo.scalar(layer, "max", 6)], out)
-    if function == "leaky_relu":
-        return lo.emit("LeakyRelu", [x], out, alpha=kw.get("negative_slope", 0.2))
-    if function == "elu":
-        return lo.emit("Elu", [x], out, alpha=kw.get("alpha", 1.0))
-    if function == "gelu":
-        return lo.emit("Gelu", [x], out, approximate="none")
-    if function == "softmax":  # over channels, axis 1 in NCHW
-        return lo.emit("Softmax", [x], out, axis=1)
-    if function == "silu":
-        gate = lo.emit("Sigmoid", [x], f"{layer.name}/sigmoid")
-        return lo.emit("Mul", [x, gate], out)
-    simple = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
-    return lo.emit(simple[function], [x], out)
-
-
-def then_activate(
-    lo: Lowering, layer: LayerReport, op_type: str, inputs: list[str], **a: Any
-) -> str:
-    """Emit ``op_type``, then the op's fused ``activation`` (if any) under the layer's name."""
-    function = getattr(layer.node.op, "activation", None)
-    if function is None:
-        return lo.emit(op_type, inputs, layer.name, **a)
-    core = lo.emit(op_type, inputs, f"{layer.name}/{op_type.lower()}", **a)
-    return activation(lo, layer, function, core, layer.name)
+__all__ = ["LOWERINGS", "Lowering", "lower_layer"]
 
 
 # -- lowerings, one per op kind ---------------------------------------------------------------------
-Lower = Callable[[Lowering, LayerReport, list[str]], str]
 
 
 def _window_attrs(op: Any, layer: LayerReport) -> dict[str, Any]:
@@ -142,11 +67,27 @@ def lower_separable(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
 
 
 def lower_dense(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
+    if len(layer.input_shapes[0]) == 2:
+        return lower_dense_tokens(lo, layer, x)
     inputs = [x[0], lo.weight(layer, "kernel")]
     bias = lo.weight(layer, "bias")
     # NOTE: Gemm reads the IR's (in, out) kernel as it is; a (out, in) copy as PyTorch stores
     # it would only cost a slow transpose of the largest weights.
     return then_activate(lo, layer, "Gemm", inputs + ([bias] if bias else []))
+
+
+def lower_dense_tokens(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
+    """Dense on each token: features last, MatMul (+ bias), back, then the activation."""
+    name = layer.name
+    tokens = to_channels_last(lo, layer, x[0], 2)
+    out = lo.emit("MatMul", [tokens, lo.weight(layer, "kernel")], f"{name}/matmul")
+    bias = lo.weight(layer, "bias")
+    if bias is not None:
+        out = lo.emit("Add", [out, bias], f"{name}/biased")
+    function = layer.node.op.activation
+    moved = name if function is None else f"{name}/moved"
+    out = lo.emit("Transpose", [out], moved, perm=channels_first_perm(3))
+    return out if function is None else activation(lo, layer, function, out, name)
 
 
 def lower_activation(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
@@ -157,13 +98,6 @@ def lower_activation(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
 
 def lower_identity(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
     return lo.emit("Identity", [x[0]], layer.name)
-
-
-def to_channels_last(lo: Lowering, layer: LayerReport, x: str, rank: int) -> str:
-    """Transpose an NCHW-style tensor (``rank`` dims without batch) to channels_last."""
-    if rank < 2:
-        return x
-    return lo.emit("Transpose", [x], f"{layer.name}/nhwc", perm=channels_last_perm(rank + 1))
 
 
 def lower_flatten(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
@@ -266,6 +200,8 @@ def lower_pool(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
 
 def lower_global_pool(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
     op_type = "GlobalAveragePool" if layer.kind == "global_avg_pool2d" else "GlobalMaxPool"
+    if layer.node.op.keepdims:
+        return lo.emit(op_type, [x[0]], layer.name)
     pooled = lo.emit(op_type, [x[0]], f"{layer.name}/pool")
     return lo.emit("Flatten", [pooled], layer.name, axis=1)
 
@@ -281,11 +217,27 @@ def lower_zero_padding(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
     return lo.emit("Pad", [x[0], pads], layer.name, mode="constant")
 
 
+def lifted(lo: Lowering, layer: LayerReport, x: list[str]) -> list[str]:
+    """Inputs of lower rank gain their leading 1s (Keras aligns sizes at the right) before
+    broadcasting NCHW-style: in channels-first order they go right after the channels.
+    Equal ranks broadcast alike in either layout."""
+    rank = len(layer.output_shape)
+    found = []
+    for index, (name, shape) in enumerate(zip(x, layer.input_shapes, strict=True)):
+        if len(shape) < rank and rank > 1:
+            axes = np.arange(2, 2 + rank - len(shape), dtype=np.int64)
+            where = lo.const(layer, f"lift{index}_axes", axes)
+            name = lo.emit("Unsqueeze", [name, where], f"{layer.name}/lift{index}")
+        found.append(name)
+    return found
+
+
 def lower_add(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
-    return lo.emit("Sum", x, layer.name)
+    return lo.emit("Sum", lifted(lo, layer, x), layer.name)
 
 
 def lower_multiply(lo: Lowering, layer: LayerReport, x: list[str]) -> str:
+    x = lifted(lo, layer, x)
     product = x[0]
     for index, other in enumerate(x[1:], start=1):
         last = index == len(x) - 1
@@ -330,6 +282,11 @@ LOWERINGS: dict[str, Lower] = {
     "add": lower_add,
     "multiply": lower_multiply,
     "concatenate": lower_concatenate,
+    "swish": lower_activation,
+    "hard_sigmoid": lower_activation,
+    "hard_swish": lower_activation,
+    **resample.LOWERINGS,
+    **sequence.LOWERINGS,
 }
 
 

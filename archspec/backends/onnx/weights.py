@@ -18,7 +18,8 @@ from archspec.passes.check import Report
 
 Array = np.ndarray
 Weights = dict[str, list[np.ndarray]]
-FROZEN = (".moving_mean", ".moving_variance")  # initializers that are not trainable
+# Initializers that are not trainable (BatchNorm's moving statistics, Normalization's state).
+FROZEN = (".moving_mean", ".moving_variance", ".mean", ".variance", ".count")
 _WEIGHT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[a-z_]+$")
 
 
@@ -43,6 +44,14 @@ def _depthwise_from(array: Array, shape: tuple[int, ...]) -> Array:
 
 def to_onnx(kind: str, weight: str, array: Array) -> Array:
     """An IR-layout weight in the layout its ONNX initializer holds."""
+    if kind == "multi_head_attention":  # MatMul operands
+        if weight == "output_kernel":  # (h, k, D) -> (h * k, D)
+            return array.reshape(-1, array.shape[-1])
+        if array.ndim == 3:  # (D, h, k) -> (D, h * k)
+            return array.reshape(array.shape[0], -1)
+        return array.reshape(-1)  # biases (h, k) -> (h * k,)
+    if kind == "position_embedding":  # (L, D) -> (D, L), as the tensor is (N, D, L)
+        return array.T
     if weight == "depthwise":
         return _depthwise_to(array)
     if weight in ("kernel", "pointwise") and kind != "dense":
@@ -52,6 +61,10 @@ def to_onnx(kind: str, weight: str, array: Array) -> Array:
 
 def from_onnx(kind: str, weight: str, array: Array, shape: tuple[int, ...]) -> Array:
     """The inverse of ``to_onnx``: back to IR layout ``shape``."""
+    if kind == "multi_head_attention":
+        return array.reshape(shape)
+    if kind == "position_embedding":
+        return array.T
     if weight == "depthwise":
         return _depthwise_from(array, shape)
     if weight in ("kernel", "pointwise") and kind != "dense":

@@ -13,6 +13,9 @@ from typing import Any
 from archspec.backends.torch.source import generate
 from archspec.passes.check import Report
 
+# What this backend writes (``archspec build`` refuses other extensions, e.g. ``--save x.keras``).
+FILE_SUFFIXES = {"source": (".py",), "model": (".pt", ".pth")}
+
 
 def build(report: Report) -> Any:
     """The live ``nn.Module``: the generated source, executed; carries ``archspec_report``."""

@@ -118,6 +118,9 @@ def activate(function: str | None, expr: str) -> str:
         "sigmoid": "torch.sigmoid({})",
         "tanh": "torch.tanh({})",
         "silu": "F.silu({})",
+        "swish": "F.silu({})",
+        "hard_sigmoid": "F.hardsigmoid({})",
+        "hard_swish": "F.hardswish({})",
         "softmax": "F.softmax({}, dim=1)",
     }
     return calls[function].format(expr)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.backends.torch.weights import is_depthwise, torch_key
+from archspec.backends.torch.weights import is_depthwise, key_text
 from archspec.codegen.common import pyrepr
 from archspec.ops.base import NAMED_VARIANCE_SCALING, InitializerSpec, Weight
 from archspec.ops.shapes import Shape, product
@@ -76,8 +76,13 @@ def _spec_statement(path: str, init: InitializerSpec, shape: Shape, builtin: boo
 def statement(layer: LayerReport, weight: Weight) -> str:
     """The PyTorch statement that initialises ``weight`` as Keras would."""
     init = layer.node.op.initializer(weight)
-    path = f"self.{layer.name}.{torch_key(layer.kind, weight.name)}"
-    builtin = len(weight.shape) >= 2 and not is_depthwise(layer.kind, weight.name)
+    path = f"self.{layer.name}.{key_text(layer, weight.name)}"
+    # Keras's fans where PyTorch's differ: depthwise, packed or reshaped attention kernels.
+    builtin = (
+        len(weight.shape) >= 2
+        and not is_depthwise(layer.kind, weight.name)
+        and layer.kind != "multi_head_attention"
+    )
     if isinstance(init, InitializerSpec):
         return _spec_statement(path, init, weight.shape, builtin)
     if init in ("zeros", "ones"):

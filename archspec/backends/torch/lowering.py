@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from archspec.backends import BackendError
+from archspec.backends.torch import resample, tokens
 from archspec.backends.torch.calls import (
     Call,
     Ctx,
@@ -21,6 +22,7 @@ from archspec.backends.torch.calls import (
     pad_argument,
     symmetric_padding,
     torch_dim,
+    torch_shape,
 )
 from archspec.backends.torch.pooling import adaptive_avg_pool, global_pool, pool
 from archspec.codegen.common import pyrepr
@@ -80,10 +82,13 @@ def separable(ctx: Ctx) -> Lowered:
 
 
 def dense(ctx: Ctx) -> Lowered:
-    call = Call("nn.Linear", [pyrepr(ctx.in_shape[0]), ctx.value("units")])
+    rank = len(ctx.in_shape)
+    call = Call("nn.Linear", [pyrepr(ctx.in_shape[-1]), ctx.value("units")])
     if not ctx.op.use_bias:
         call.kwargs.append(("bias", "False"))
-    return Lowered(activate(ctx.op.activation, f"{ctx.attr}({ctx.inputs[0]})"), call)
+    expr = channels_first(f"{ctx.attr}({channels_last(ctx.inputs[0], rank)})", rank)
+    notes = ("Linear acts on the last axis: features move last and back",) if rank > 1 else ()
+    return Lowered(activate(ctx.op.activation, expr), call, forward_notes=notes)
 
 
 def _lone_parameter(ctx: Ctx, channels: int) -> tuple[str, ...]:
@@ -128,7 +133,12 @@ def local_response_norm(ctx: Ctx) -> Lowered:
 
 
 def dropout(ctx: Ctx) -> Lowered:
-    return Lowered(f"{ctx.attr}({ctx.inputs[0]})", Call("nn.Dropout", [ctx.value("rate")]))
+    if not ctx.op.per_sample:
+        return Lowered(f"{ctx.attr}({ctx.inputs[0]})", Call("nn.Dropout", [ctx.value("rate")]))
+    x, ones = ctx.inputs[0], ", ".join(["1"] * len(ctx.in_shape))
+    mask = f"F.dropout({x}.new_ones({x}.shape[0], {ones}), {ctx.value('rate')}, self.training)"
+    notes = ("per-sample dropout (stochastic depth): one kept/dropped draw per sample",)
+    return Lowered(f"{x} * {mask}", forward_notes=notes)
 
 
 def flatten(ctx: Ctx) -> Lowered:
@@ -163,9 +173,28 @@ def zero_padding(ctx: Ctx) -> Lowered:
     return Lowered(f"F.pad({ctx.inputs[0]}, {pyrepr(pad_argument(ctx.op.pads()))})")
 
 
+WIDE_MERGE = 64  # inputs beyond which add/multiply is a call, not an operator chain
+
+
 def merge(symbol: str) -> Callable[[Ctx], Lowered]:
     def row(ctx: Ctx) -> Lowered:
-        return Lowered(f" {symbol} ".join(ctx.inputs))
+        # Equal ranks broadcast alike channels first; a lower-rank input (Keras aligns sizes at
+        # the right) gains its leading 1s explicitly before the layout changes.
+        out = ctx.layer.output_shape
+        terms = []
+        for name, shape in zip(ctx.inputs, ctx.layer.input_shapes, strict=True):
+            if len(shape) < len(out) and len(out) > 1:
+                padded = (1,) * (len(out) - len(shape)) + tuple(shape)
+                name = f"{name}.reshape({', '.join(str(d) for d in (-1, *torch_shape(padded)))})"
+            terms.append(name)
+        if len(terms) > WIDE_MERGE:
+            # A chain of thousands of operators nests too deep for Python to compile; these
+            # calls fold in the same left-to-right order as the chain (and as Keras).
+            listed = ", ".join(terms[1:] if symbol == "+" else terms)
+            return Lowered(
+                f"sum([{listed}], {terms[0]})" if symbol == "+" else f"math.prod([{listed}])"
+            )
+        return Lowered(f" {symbol} ".join(terms))
 
     return row
 
@@ -206,6 +235,20 @@ LOWERINGS: dict[str, Callable[[Ctx], Lowered]] = {
     "add": merge("+"),
     "multiply": merge("*"),
     "concatenate": concatenate,
+    "swish": activation,
+    "hard_sigmoid": activation,
+    "hard_swish": activation,
+    "conv2d_transpose": resample.conv_transpose,
+    "upsampling2d": resample.upsampling,
+    "cropping2d": resample.cropping,
+    "rescaling": resample.rescaling,
+    "normalization": resample.normalization,
+    "layer_scale": resample.layer_scale,
+    "class_token": tokens.class_token,
+    "position_embedding": tokens.position_embedding,
+    "multi_head_attention": tokens.attention,
+    "permute": tokens.permute,
+    "take": tokens.take,
 }
 
 

@@ -148,6 +148,7 @@ def adaptive_avg_pool(ctx: Ctx) -> Lowered:
 
 def global_pool(method: str) -> Callable[[Ctx], Lowered]:
     def row(ctx: Ctx) -> Lowered:
-        return Lowered(f"{ctx.inputs[0]}.{method}(dim=(2, 3))")
+        keep = ", keepdim=True" if ctx.op.keepdims else ""
+        return Lowered(f"{ctx.inputs[0]}.{method}(dim=(2, 3){keep})")
 
     return row

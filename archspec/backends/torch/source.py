@@ -57,6 +57,8 @@ def variables(report: Report, namespace: Namespace) -> dict[str, str]:
     for index, node in enumerate(nodes):
         following = nodes[index + 1].name if index + 1 < len(nodes) else None
         chained = users[node.name] == [following] or node.name == report.graph.output
+        if len(report.graph.outputs) > 1 and node.name in report.graph.outputs:
+            chained = False  # forward returns every output: each keeps its own variable
         wanted = "inputs" if node.kind == "input" else node.name[:MAX_VARIABLE]
         found[node.name] = "x" if chained else namespace.claim(wanted)
     return found
@@ -186,13 +188,28 @@ def forward_body(parts: Parts, annotate: bool, seen: Seen) -> list[str]:
             else:
                 statement = [f"{INDENT * 2}# {comment}", *statement]
         body += statement
-    return [*body, f"{INDENT * 2}return {parts.steps[-1].var if parts.steps else 'x'}"]
+    return [*body, f"{INDENT * 2}return {_returned(parts)}"]
+
+
+def _return_annotation(report: Report) -> str:
+    count = len(report.graph.outputs)
+    return "torch.Tensor" if count == 1 else f"tuple[{', '.join(['torch.Tensor'] * count)}]"
+
+
+def _returned(parts: Parts) -> str:
+    """What ``forward`` returns: the output, or a tuple of the outputs in the spec's order."""
+    outputs = parts.report.graph.outputs
+    if len(outputs) == 1:
+        return parts.steps[-1].var if parts.steps else "x"
+    by_node = {step.node: step.var for step in parts.steps}
+    return ", ".join(by_node[name] for name in outputs)
 
 
 def module_docstring(report: Report, free: Collection[str]) -> str:
     """The generated module's docstring: the spec's doc, then shapes and totals."""
     shape_in = shape_text(("N", *torch_shape(report.layers[0].output_shape)))
-    shape_out = shape_text(("N", *torch_shape(report.output_shape)))
+    shapes = [shape_text(("N", *torch_shape(shape))) for shape in report.output_shapes.values()]
+    shape_out = shapes[0] if len(shapes) == 1 else f"a tuple of {', '.join(shapes)}"
     totals = (
         f"Parameters: {report.torch_parameters:,}, all trainable; buffers: {report.torch_buffers:,} "
         f"(BatchNorm statistics, which Keras counts as non-trainable parameters: "
@@ -211,6 +228,7 @@ def module_docstring(report: Report, free: Collection[str]) -> str:
 def render(report: Report, free: Collection[str], annotate: bool = True) -> str:
     """The module source, params in ``free`` kept as arguments; ``annotate=False`` leaves out
     every comment and docstring (what ``free_params`` compares)."""
+    free = frozenset(free)  # membership per param: a tuple of 5,000 would be quadratic
     top = Namespace(MODULE_NAMES)
     name = top.claim(class_name(report.name))
     argument_names = Namespace([*MODULE_NAMES, name, "self"])
@@ -251,12 +269,13 @@ def render(report: Report, free: Collection[str], annotate: bool = True) -> str:
         .get_template("module.py.j2")
         .render(
             docstring="\n".join(docstring(0, module_docstring(report, symbolic))),
-            uses_math="variance_scaling_" in helpers,
+            uses_math="variance_scaling_" in helpers or " math." in source_text(pieces),
             uses_functional=" F." in source_text(pieces),
             helper_names=sorted(helpers),
             class_name=name,
             class_docstring="\n".join(docstring(1, class_doc(report))),
             input_var=parts_input(parts),
+            returns=_return_annotation(report),
             build_model="\n".join(build),
             **pieces,
         )

@@ -11,16 +11,18 @@ rows in (C, H, W) order instead of (H, W, C). Only ``get_weights``/``set_weights
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from archspec.backends import BackendError
 from archspec.ops.base import Weight
 from archspec.ops.shapes import Shape
 from archspec.passes.check import LayerReport, Report
 
-Weights = dict[str, list[np.ndarray]]
+if TYPE_CHECKING:
+    import numpy as np
+# NOTE: numpy is imported inside the functions that move arrays: generating source reads this
+# module's key names and must work with only the core installed (`build --no-model`).
+Weights = dict[str, list[Any]]
 
 _KEYS = {
     "kernel": "weight",
@@ -38,11 +40,43 @@ _SEPARABLE_KEYS = {
 }
 
 
+# Ops whose module is a plain holder (nn.Module) keep the IR's weight names as keys.
+_OWN_NAMES = frozenset({"layer_scale", "class_token", "position_embedding", "normalization"})
+# nn.MultiheadAttention packs query, key and value into one (3D, D) matrix and (3D,) vector.
+_ATTENTION_KEYS = {
+    **{f"{p}_kernel": "in_proj_weight" for p in ("query", "key", "value")},
+    **{f"{p}_bias": "in_proj_bias" for p in ("query", "key", "value")},
+    "output_kernel": "out_proj.weight",
+    "output_bias": "out_proj.bias",
+}
+_PACKED = {"query": 0, "key": 1, "value": 2}
+
+
 def torch_key(kind: str, weight: str) -> str:
     """The state_dict key of an IR weight, relative to its node's module."""
     if kind == "separable_conv2d":
         return _SEPARABLE_KEYS[weight]
+    if kind in _OWN_NAMES:
+        return weight
+    if kind == "multi_head_attention":
+        return _ATTENTION_KEYS[weight]
     return _KEYS[weight]
+
+
+def packed_rows(layer: LayerReport, weight: str) -> slice | None:
+    """The rows of a packed tensor that hold this IR weight (attention's query/key/value)."""
+    part = _PACKED.get(weight.rsplit("_", 1)[0]) if layer.kind == "multi_head_attention" else None
+    if part is None:
+        return None
+    features = layer.input_shapes[0][-1]
+    return slice(part * features, (part + 1) * features)
+
+
+def key_text(layer: LayerReport, weight: str) -> str:
+    """``torch_key`` with the packed rows as an index, for generated statements."""
+    rows = packed_rows(layer, weight)
+    index = f"[{rows.start}:{rows.stop}]" if rows is not None else ""
+    return torch_key(layer.kind, weight) + index
 
 
 def is_depthwise(kind: str, weight: str) -> bool:
@@ -55,7 +89,15 @@ def to_torch(
 ) -> np.ndarray:
     """An IR-layout array in PyTorch's layout. ``flat``: the (H, W, C) shape a dense's input
     was flattened from in channels-first order, or None."""
+    import numpy as np
+
     value = np.asarray(value)
+    if layer.kind == "multi_head_attention":  # kernels (D, h, k) / (h, k, D) -> (out, in)
+        if weight.name == "output_kernel":  # (h, k, D) -> (D, h * k)
+            return value.reshape(-1, value.shape[-1]).T
+        if value.ndim == 3:  # (D, h, k) -> (h * k, D)
+            return value.reshape(value.shape[0], -1).T
+        return value.reshape(-1)  # biases
     if is_depthwise(layer.kind, weight.name):
         *spatial, channels, multiplier = value.shape
         moved = np.moveaxis(value, (-2, -1), (0, 1))  # (C, m, kh, kw)
@@ -76,7 +118,11 @@ def from_torch(
     layer: LayerReport, weight: Weight, value: np.ndarray, flat: Shape | None
 ) -> np.ndarray:
     """The inverse of ``to_torch``: a PyTorch-layout array in the IR's layout."""
+    import numpy as np
+
     value = np.asarray(value)
+    if layer.kind == "multi_head_attention":
+        return (value.T if value.ndim == 2 else value).reshape(weight.shape)
     if is_depthwise(layer.kind, weight.name):
         *spatial, channels, multiplier = weight.shape
         grouped = value.reshape(channels, multiplier, *spatial)
@@ -98,14 +144,14 @@ def from_torch(
 # Single-input ops that commute with any permutation of a flat feature vector.
 FEATURE_PERMUTING = frozenset(
     {"dropout", "activation", "relu", "relu6", "gelu", "sigmoid", "tanh", "silu", "softmax"}
-    | {"leaky_relu", "elu"}
+    | {"leaky_relu", "elu", "swish", "hard_sigmoid", "hard_swish"}
 )
 
 
 def _reached(report: Report, name: str, users: dict[str, list[str]]) -> list[str] | None:
     """Nodes from ``name``'s users up to the dense layers that end each path through
     feature-permuting ops, or None if a path ends anywhere else (the model output included)."""
-    if name == report.graph.output:
+    if name in report.graph.outputs:
         return None
     found = []
     for user in users[name]:
@@ -175,6 +221,9 @@ def get_weights(model: Any, report: Report | None = None) -> Weights:
             if key not in state:
                 raise BackendError(f"the torch module has no {key!r} for layer {layer.name!r}")
             value = state[key].detach().cpu().numpy()
+            rows = packed_rows(layer, weight.name)
+            if rows is not None:
+                value = value[rows]
             arrays.append(from_torch(layer, weight, value, flattened.get(layer.name)))
         found[layer.name] = arrays
     return found
@@ -183,6 +232,8 @@ def get_weights(model: Any, report: Report | None = None) -> Weights:
 def set_weights(model: Any, report: Report | None, weights: Weights) -> None:
     """Load IR-layout weights (as ``get_weights`` returns them) into ``model``; every weighted
     node must be present with the IR's shapes, and no other name."""
+    import numpy as np
+
     report = model_report(model, report)
     expected = {layer.name: layer for layer in report.layers if layer.weights}
     unknown, missing = sorted(set(weights) - set(expected)), sorted(set(expected) - set(weights))
@@ -205,6 +256,9 @@ def set_weights(model: Any, report: Report | None, weights: Weights) -> None:
                 )
             for weight, array in zip(layer.weights, arrays, strict=True):
                 target = state[f"{name}.{torch_key(layer.kind, weight.name)}"]
+                rows = packed_rows(layer, weight.name)
+                if rows is not None:
+                    target = target[rows]
                 value = to_torch(layer, weight, array, flattened.get(name))
                 if any(stride < 0 for stride in value.strides):  # from_numpy refuses these
                     value = value.copy()
