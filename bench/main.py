@@ -24,6 +24,8 @@ PARTS = {
     "scale": ["bench.scale"],
     "keras": ["bench.models", "--backend", "keras"],
     "torch": ["bench.models", "--backend", "torch"],
+    "train-keras": ["bench.train_speed", "--backend", "keras"],
+    "train-torch": ["bench.train_speed", "--backend", "torch"],
 }
 
 

@@ -22,8 +22,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from archspec.passes.check import check
 from archspec.frontend.load import load
+from archspec.passes.check import check
 from bench.common import (
     Result,
     archspec_cli,

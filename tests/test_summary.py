@@ -132,7 +132,7 @@ def test_piped_output_is_plain(alexnet: Report, capsys: pytest.CaptureFixture[st
     assert main(["check", str(ALEXNET)]) == 0
     out = capsys.readouterr().out
     assert "\x1b[" not in out
-    assert out.rstrip("\n") == summary.to_text(alexnet)
+    assert out.rstrip("\n") == summary.to_text(alexnet, width=summary.PIPED_WIDTH)
 
 
 def test_print_summary_uses_rich_only_on_a_tty(alexnet: Report) -> None:
@@ -145,7 +145,7 @@ def test_print_summary_uses_rich_only_on_a_tty(alexnet: Report) -> None:
     assert "─" in terminal.getvalue()  # rich's rule, not the plain table's dashes
     piped = io.StringIO()
     summary.print_summary(alexnet, file=piped)
-    assert piped.getvalue().rstrip("\n") == summary.to_text(alexnet)
+    assert piped.getvalue().rstrip("\n") == summary.to_text(alexnet, width=summary.PIPED_WIDTH)
 
 
 def test_piped_check_does_not_import_rich() -> None:

@@ -14,18 +14,24 @@ import os
 import sys
 from collections.abc import Sequence
 
+from archspec import __version__
 from archspec.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, UsageError
+from archspec.util import startup
 
 # name -> one-line help, in the order `archspec --help` lists them. Adding a command = a module
 # in this package + one line here.
 COMMANDS: dict[str, str] = {
     "check": "validate a spec, infer shapes, count parameters",
     "build": "build the live model and write its source",
+    "train": "train the network as the spec's training recipe says (keras or torch)",
     "verify": "build Keras and PyTorch models from one spec and compare them layer by layer",
     "graph": "draw the network (svg, png, pdf via graphviz's dot; or DOT text)",
     "ops": "list the ops a spec may use, or describe one",
     "schema": "print the JSON Schema of the spec language (for editors)",
+    "init": "write a starter spec (with a schema line editors complete from)",
+    "lsp": "run the language server (stdio) for editors: diagnostics, hover, completion",
     "library": "tabulate a folder of specs: source, input, params, MACs",
+    "import": "read a Keras, ONNX or PyTorch model back into a spec (and its weights)",
 }
 
 
@@ -45,6 +51,7 @@ def make_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         prog="archspec",
         description="Compile a YAML network spec into a checked IR, live models and source.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = chosen_command(argv)
     for name, summary in COMMANDS.items():
@@ -52,7 +59,8 @@ def make_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         if name == chosen:
             module = importlib.import_module(f"archspec.cli.{module_name(name)}")
             module.add_arguments(sub)
-            sub.set_defaults(run=module.run)
+            # A command module may set QUICK_EXIT: its process ends without clean-up.
+            sub.set_defaults(run=module.run, quick_exit=getattr(module, "QUICK_EXIT", False))
     return parser
 
 
@@ -60,12 +68,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run one subcommand; spec errors print ``FILE:LINE:COL: error: ...``, exit 2.
 
     No traceback reaches the user: other failures print one ``archspec: error:`` line (set
-    ``ARCHSPEC_DEBUG=1`` to see the traceback of an internal error).
+    ``ARCHSPEC_DEBUG=1`` to see the traceback of an internal error). Without ``argv`` (the
+    console script, ``python -m archspec``) it owns the process: see ``archspec.util.startup``.
     """
+    entry = argv is None  # the console script or `python -m archspec`: the process is ours
+    argv = sys.argv[1:] if entry else list(argv)  # type: ignore[arg-type]
+    if entry:
+        startup.begin()
+    args = make_parser(argv).parse_args(argv)
+    quick = getattr(args, "quick_exit", False)
+    if entry:
+        startup.settle(quick)
+    status = _run(args)
+    if entry and quick:
+        startup.end_now(status)
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; every failure becomes a message and an exit status."""
     from archspec.diagnostics import SpecError
 
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = make_parser(argv).parse_args(argv)
     try:
         return args.run(args)
     except SpecError as err:
@@ -87,9 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def report_failure(err: Exception) -> int:
     """One ``archspec: error:`` line for an expected failure, or an internal-error line."""
     from archspec.backends import BackendError
+    from archspec.backends.frameworks import missing_framework
 
     if isinstance(err, BackendError | OSError):
         print(f"archspec: error: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    missing = missing_framework(err)  # an install step, not a bug
+    if missing:
+        print(f"archspec: error: {missing}", file=sys.stderr)
         return EXIT_FAILED
     if os.environ.get("ARCHSPEC_DEBUG"):
         raise err

@@ -6,9 +6,11 @@ Imports no framework: this is the command an editor or a script runs on every ch
 from __future__ import annotations
 
 import argparse
-import json
 
 from archspec.cli.common import EXIT_OK, add_spec_arguments, load_report
+
+# The process ends once the summary is flushed (archspec.util.startup).
+QUICK_EXIT = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +27,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from archspec.display import summary
 
-    report = load_report(args)
     if args.format == "json":
+        import json
+
+        from archspec.diagnostics import SpecError
+
+        try:
+            report = load_report(args)
+        except SpecError as err:
+            # Scripts get the problems as JSON too (stdout), besides the usual lines (stderr).
+            problems = [d.to_json() for d in err.diagnostics]
+            print(json.dumps({"ok": False, "diagnostics": problems}, indent=2))
+            raise
         print(json.dumps(summary.to_json(report), indent=2))
-    else:
-        summary.print_summary(report, layout=args.layout)
+        return EXIT_OK
+    summary.print_summary(load_report(args), layout=args.layout)
     return EXIT_OK

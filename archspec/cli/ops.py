@@ -9,16 +9,23 @@ from archspec.cli.common import EXIT_BAD_INPUT, EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("op", nargs="?", help="an op name, e.g. conv2d")
+    parser.add_argument(
+        "op", nargs="?", help="an op name, e.g. conv2d, or a topic: expressions, blocks, outputs"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from archspec.diagnostics import did_you_mean
+    from archspec.frontend.language import TOPICS
     from archspec.ops import OPS
     from archspec.ops.reference import list_text, op_text
 
     if args.op is None:
         print(list_text())
+        print(f"\nThe language: archspec ops {'|'.join(TOPICS)}")
+        return EXIT_OK
+    if args.op in TOPICS:
+        print(TOPICS[args.op]().rstrip())
         return EXIT_OK
     if args.op not in OPS:
         hint = did_you_mean(args.op, OPS)

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     report = load_report(args)
     diffs = compare(report, seed=args.seed, batch_size=args.batch)
     print(table(diffs, args.tolerance))
-    worst = next(d.max_diff for d in diffs if d.name == report.graph.output)
+    worst = max(d.max_diff for d in diffs if d.name in report.graph.outputs)
     ok = worst <= args.tolerance
     verdict = "OK" if ok else "FAILED"
     print(

@@ -116,6 +116,11 @@ def output_format(path: str) -> str:
 
 def render(dot_text: str, fmt: str, target: Path) -> None:
     """Run graphviz's ``dot`` to write ``target`` in ``fmt`` (svg, png, pdf)."""
+    target.write_bytes(render_bytes(dot_text, fmt))
+
+
+def render_bytes(dot_text: str, fmt: str) -> bytes:
+    """The drawing in ``fmt`` (svg, png, pdf), made by graphviz's ``dot``, or GraphError."""
     program = shutil.which("dot")
     if program is None:
         raise GraphError(
@@ -125,7 +130,7 @@ def render(dot_text: str, fmt: str, target: Path) -> None:
         )
     try:
         done = subprocess.run(
-            [program, f"-T{fmt}", "-o", str(target)],
+            [program, f"-T{fmt}"],
             input=dot_text.encode("utf-8"),
             capture_output=True,
             timeout=DOT_TIMEOUT_S,
@@ -136,6 +141,7 @@ def render(dot_text: str, fmt: str, target: Path) -> None:
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GraphError(f"dot failed: {message[0] if message else done.returncode}")
+    return done.stdout
 
 
 def write(report: Report, path: str, layout: str = "channels_last", rankdir: str = "TB") -> None:

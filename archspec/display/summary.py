@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import textwrap
 from typing import IO, Any
 
 from archspec.ops.shapes import Shape
@@ -17,6 +18,7 @@ from archspec.passes.check import LayerReport, Report
 HEADER = ("Layer", "Op", "Attributes", "Output shape", "Params", "MACs")
 CONNECTED = "Connected to"
 NUMERIC = {"Params", "MACs"}
+PIPED_WIDTH = 100  # columns of the plain table when piped or redirected (no terminal to ask)
 
 
 def shape_text(shape: Shape, layout: str = "channels_last") -> str:
@@ -34,7 +36,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "total_params": report.total_params,
         "trainable_params": report.trainable_params,
         "non_trainable_params": report.non_trainable_params,
-        "output_shape": [None, *report.output_shape],
+        **_outputs_json(report),
         "layers": [_layer_json(layer) for layer in report.layers],
         "torch_parameters": report.torch_parameters,
         "torch_buffers": report.torch_buffers,
@@ -44,6 +46,15 @@ def to_json(report: Report) -> dict[str, Any]:
         "activation_bytes": report.activation_bytes,
         "params": dict(report.graph.params),
     }
+
+
+def _outputs_json(report: Report) -> dict[str, Any]:
+    """``output_shape``: one shape for one output; for several, the list of their shapes (in
+    output order) and ``output_shapes`` by name."""
+    shapes = {name: [None, *shape] for name, shape in report.output_shapes.items()}
+    if len(shapes) == 1:
+        return {"output_shape": [None, *report.output_shape]}
+    return {"output_shape": list(shapes.values()), "output_shapes": shapes}
 
 
 def _layer_json(layer: LayerReport) -> dict[str, Any]:
@@ -113,6 +124,7 @@ def totals(report: Report) -> list[tuple[str, str]]:
             f"{report.torch_parameters:,} in parameters(), {report.torch_buffers:,} in buffers",
         ),
         ("MACs", f"{report.macs:,} (FLOPs = 2 x MACs = {report.flops:,})"),
+        *_outputs_line(report),
         (
             "Activation memory",
             f"{readable_bytes(report.activation_bytes)} (batch 1, float32, every output kept)",
@@ -120,9 +132,32 @@ def totals(report: Report) -> list[tuple[str, str]]:
     ]
 
 
-def to_text(report: Report, layout: str = "channels_last") -> str:
-    """The summary as plain text: fixed-width columns, numbers right-aligned."""
+def _outputs_line(report: Report) -> list[tuple[str, str]]:
+    """An ``Outputs`` line when there are several (one output is the table's last row)."""
+    if len(report.graph.outputs) == 1:
+        return []
+    shapes = [f"{name} {shape_text(shape)}" for name, shape in report.output_shapes.items()]
+    return [("Outputs", ", ".join(shapes))]
+
+
+def to_text(report: Report, layout: str = "channels_last", width: int | None = None) -> str:
+    """The summary as plain text: fixed-width columns, numbers right-aligned.
+
+    When the table is wider than ``width``, the attributes (then the inputs) leave the grid
+    for an indented line under their row, so that every line fits.
+    """
     header, rows = table(report, layout)
+    below: list[list[str]] = [[] for _ in rows]  # the cells moved under each row
+    for movable in ("Attributes", CONNECTED):
+        if width is None or _natural(header, rows) <= width:
+            break
+        if movable in header:
+            index = header.index(movable)
+            header.pop(index)
+            for row, extra in zip(rows, below, strict=True):
+                cell = row.pop(index)
+                if cell:
+                    extra.append(f"<- {cell}" if movable == CONNECTED else cell)
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(row: list[str]) -> str:
@@ -132,10 +167,25 @@ def to_text(report: Report, layout: str = "channels_last") -> str:
         ]
         return "  ".join(cells).rstrip()
 
+    def lines(row: list[str], extra: list[str]) -> list[str]:
+        if not extra:
+            return [line(row)]
+        indent = " " * 4
+        wrapped = textwrap.wrap("  ".join(extra), width=(width or 100) - len(indent))
+        return [line(row), *(indent + part for part in wrapped)]
+
     rule = "-" * len(line(header))
-    out = [f'Model: "{report.name}"', rule, line(header), rule, *(line(r) for r in rows), rule]
+    body = [text for row, extra in zip(rows, below, strict=True) for text in lines(row, extra)]
+    out = [f'Model: "{report.name}"', rule, line(header), rule, *body, rule]
     out += [f"{label}: {value}" for label, value in totals(report)]
     return "\n".join(out)
+
+
+def _natural(header: list[str], rows: list[list[str]]) -> int:
+    """The width of the plain table: each column as wide as its widest cell, two spaces apart."""
+    return sum(max(len(row[i]) for row in [header, *rows]) for i in range(len(header))) + 2 * (
+        len(header) - 1
+    )
 
 
 def to_rich(report: Report, layout: str = "channels_last", width: int | None = None) -> Any:
@@ -210,4 +260,4 @@ def print_summary(
             console = Console(file=stream)
             console.print(to_rich(report, layout, width=console.width))
             return
-    print(to_text(report, layout), file=stream)
+    print(to_text(report, layout, width=PIPED_WIDTH), file=stream)
