@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import archspec
 from archspec.cli import main
 from tests.conftest import ROOT
@@ -104,12 +102,8 @@ def test_check_imports_only_what_it_uses() -> None:
     assert modules & unused == set()
 
 
-@pytest.mark.xfail(
-    reason="frontend/header.py imports archspec.training.recipe at import (about 34 ms of "
-    "every check); a lazy recipe is proposed in /work/coord/NOTES.md",
-    strict=False,
-)
 def test_check_does_not_import_the_training_recipe() -> None:
+    """A spec without ``training:`` never pays for the recipe table."""
     assert "archspec.training.recipe" not in imported_by("check", ALEXNET)
 
 

@@ -7,8 +7,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from archspec.training.recipe import Recipe
-
 # Unicode categories that print nothing or move the cursor: control (Cc), format (Cf: zero
 # width, bidi overrides as in "Trojan source"), surrogate (Cs), private (Co), unassigned (Cn),
 # line and paragraph separators (Zl, Zp). Generated code quotes docs, so they must be text.
@@ -70,7 +68,9 @@ class SpecHeader(BaseModel):
     blocks: dict[str, BlockDef] = Field(default_factory=dict)
     layers: Annotated[list[Any], Field(min_length=1)]
     output: str | None = Field(None, description="Output node; default the last layer.")
-    training: Recipe | None = Field(
+    # NOTE: a plain mapping here, validated as a Recipe by load.training_problems only when a
+    # spec has one, so that checking a spec without training never imports the recipe table.
+    training: dict[str, Any] | None = Field(
         None, description="How to train the network (archspec train); see archspec.training."
     )
     outputs: list[str] | None = Field(

@@ -91,7 +91,10 @@ def load(
     try:
         header = SpecHeader.model_validate(to_python(root), strict=True)
     except ValidationError as err:
-        raise SpecError(diagnostics_from(err, root, "", SpecHeader)) from None
+        problems = diagnostics_from(err, root, "", SpecHeader) + training_problems(root)
+        raise SpecError(problems) from None
+    if header.training is not None and (problems := training_problems(root)):
+        raise SpecError(problems)
     problems = [
         Diagnostic(p, root.items["name"].location, "name") for p in [name_problem(header.name)] if p
     ]
@@ -332,3 +335,17 @@ def _topological(
             ]
         )
     return tuple(nodes[uid] for uid in order)
+
+
+def training_problems(root: YMap) -> list[Diagnostic]:
+    """The located problems of the spec's ``training:`` recipe (none when it has none)."""
+    node = root.get("training")
+    if not isinstance(node, YMap):
+        return []  # absent, or not a mapping (the header reports that)
+    from archspec.training.recipe import Recipe
+
+    try:
+        Recipe.model_validate(to_python(node), strict=True)
+    except ValidationError as err:
+        return diagnostics_from(err, node, "training", Recipe)
+    return []

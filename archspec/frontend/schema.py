@@ -137,8 +137,18 @@ def layer_schema() -> dict[str, Any]:
 
 def spec_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a whole spec file."""
+    from archspec.training.recipe import Recipe
+
     header = SpecHeader.model_json_schema(ref_template="#/$defs/{model}")
     defs = header.pop("$defs", {})
+    recipe = Recipe.model_json_schema(ref_template="#/$defs/{model}")
+    defs.update(recipe.pop("$defs", {}))
+    defs["Recipe"] = recipe
+    training = header["properties"]["training"]
+    header["properties"]["training"] = {
+        "anyOf": [{"$ref": "#/$defs/Recipe"}, {"type": "null"}],
+        **{k: v for k, v in training.items() if k not in ("anyOf", "title")},
+    }
     defs.update(op_schemas())
     identifiers = {"pattern": IDENTIFIER_RE.pattern}
     header["properties"]["layers"]["items"] = {"$ref": "#/$defs/Layer"}
