@@ -6,6 +6,8 @@ Imports no framework: this is the command an editor or a script runs on every ch
 from __future__ import annotations
 
 import argparse
+import textwrap
+from typing import Any
 
 from archspec.cli.common import EXIT_OK, add_spec_arguments, load_report
 
@@ -39,7 +41,25 @@ def run(args: argparse.Namespace) -> int:
             problems = [d.to_json() for d in err.diagnostics]
             print(json.dumps({"ok": False, "diagnostics": problems}, indent=2))
             raise
-        print(json.dumps(summary.to_json(report), indent=2))
+        found = summary.to_json(report)
+        found["keras_custom_layers"] = keras_custom_layers(report)
+        print(json.dumps(found, indent=2))
         return EXIT_OK
-    summary.print_summary(load_report(args), layout=args.layout)
+    report = load_report(args)
+    summary.print_summary(report, layout=args.layout)
+    custom = keras_custom_layers(report)
+    if custom:
+        note = (
+            f"Keras: needs archspec's custom layers {', '.join(custom)}; a saved .keras file "
+            "loads after `import archspec.backends.keras.custom_layers`"
+        )
+        print(textwrap.fill(note, width=100, break_on_hyphens=False))
     return EXIT_OK
+
+
+def keras_custom_layers(report: Any) -> list[str]:
+    """The custom Keras layers this network needs, read off the Keras lowering (no Keras
+    import): every other op lowers to a stock layer."""
+    from archspec.backends.keras.source import custom_layers
+
+    return custom_layers(report)

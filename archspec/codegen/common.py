@@ -16,14 +16,15 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from archspec.diagnostics import SpecError
 from archspec.frontend.load import reload_with
 from archspec.passes.check import Report
 from archspec.passes.check import check as check_graph
+
+if TYPE_CHECKING:  # jinja2 loads when source is generated, not when a spec is checked
+    import jinja2
 
 
 def pyrepr(value: Any) -> str:
@@ -76,6 +77,8 @@ def templates_root() -> Path:
 @cache
 def environment(backend: str) -> jinja2.Environment:
     """The jinja2 environment for one backend's templates."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_root() / backend)),
         undefined=jinja2.StrictUndefined,

@@ -48,6 +48,14 @@ class Statement:
     group: str
 
 
+def custom_layers(report: Report) -> list[str]:
+    """archspec's own Keras layer classes the model needs (none: stock Keras layers only, so a
+    saved ``.keras`` file loads with plain ``keras.models.load_model``)."""
+    _, calls = statements(report, frozenset())
+    used = {c.func for c in calls}
+    return [name for name in CUSTOM_LAYERS if name in used]
+
+
 def generate(report: Report, standalone: bool = True) -> str:
     """Standalone, ruff-clean Keras source defining ``build_model(<free params>)``.
 
