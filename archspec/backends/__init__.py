@@ -22,6 +22,10 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from archspec.passes.check import Report
 
 BACKENDS = {
     "keras": "archspec.backends.keras",
@@ -39,3 +43,11 @@ def get_backend(name: str) -> ModuleType:
     if name not in BACKENDS:
         raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
     return importlib.import_module(BACKENDS[name])
+
+
+def model_report(model: Any, report: Report | None) -> Report:
+    """``report``, or the one archspec attached to a model it built (``archspec_report``)."""
+    found = report if report is not None else getattr(model, "archspec_report", None)
+    if found is None:
+        raise BackendError("pass the report: this model was not built by archspec")
+    return found

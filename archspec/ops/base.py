@@ -29,21 +29,7 @@ ACTIVATIONS = (
     "hard_sigmoid",
     "hard_swish",
 )
-ActivationName = Literal[
-    "linear",
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "silu",
-    "swish",
-    "hard_sigmoid",
-    "hard_swish",
-]
+ActivationName = Literal[ACTIVATIONS]  # the tuple's items, one Literal value each
 
 InitializerName = Literal[
     "glorot_uniform",

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from archspec.backends import BackendError
+from archspec.backends import BackendError, model_report
 from archspec.passes.check import Report
 
 Weights = dict[str, list[np.ndarray]]
@@ -25,19 +25,12 @@ def keras_layer(model: Any, name: str) -> Any:
         raise BackendError(f"the Keras model has no layer named {name!r}") from None
 
 
-def _report(model: Any, report: Report | None) -> Report:
-    found = report if report is not None else getattr(model, "archspec_report", None)
-    if found is None:
-        raise BackendError("pass the report: this model was not built by archspec")
-    return found
-
-
 def get_weights(model: Any, report: Report | None = None) -> Weights:
     """Node name -> its weights in IR layout and order (``op.weights``), non-trainable included.
 
     The IR layout is Keras's, so this is each layer's ``get_weights()``, checked against the IR.
     """
-    report = _report(model, report)
+    report = model_report(model, report)
     found: Weights = {}
     for layer in report.layers:
         if not layer.weights:
@@ -51,7 +44,7 @@ def get_weights(model: Any, report: Report | None = None) -> Weights:
 def set_weights(model: Any, report: Report | None, weights: Weights) -> None:
     """Load ``weights`` (as ``get_weights`` returns them) into ``model``; every weighted node
     must be present with the IR's shapes, and no other name."""
-    report = _report(model, report)
+    report = model_report(model, report)
     expected = {layer.name: layer for layer in report.layers if layer.weights}
     unknown = sorted(set(weights) - set(expected))
     missing = sorted(set(expected) - set(weights))

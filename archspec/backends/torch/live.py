@@ -13,9 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from archspec.backends import BackendError
+from archspec.backends import BackendError, model_report
 from archspec.backends.torch.source import forward_steps, input_variable, render
-from archspec.backends.torch.weights import model_report
 from archspec.codegen.common import run_source
 from archspec.passes.check import Report
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from archspec.backends import BackendError
+from archspec.backends import BackendError, model_report
 from archspec.ops.base import Weight
 from archspec.ops.shapes import Shape
 from archspec.passes.check import LayerReport, Report
@@ -199,11 +199,6 @@ def flatten_orders(report: Report) -> FlattenOrders:
 
 
 # -- moving weights ---------------------------------------------------------------------------
-def model_report(model: Any, report: Report | None) -> Report:
-    found = report if report is not None else getattr(model, "archspec_report", None)
-    if found is None:
-        raise BackendError("pass the report: this model was not built by archspec")
-    return found
 
 
 def get_weights(model: Any, report: Report | None = None) -> Weights:
