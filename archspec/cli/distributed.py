@@ -10,11 +10,13 @@ several hosts is refused (keras-team/keras#20585). Not a command: ``cli/train.py
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from archspec.cli.common import EXIT_FAILED, EXIT_OK, UsageError
+from archspec.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +79,8 @@ def run_torchrun(args: argparse.Namespace, run_dir: str) -> int:
     from archspec.passes.check import check
     from archspec.training.distributed import check_batch_size
     from archspec.training.load import load_recipe, split_overrides
-    from archspec.training.run import training_source
+    from archspec.training.run import ENV_FINGERPRINT, fingerprint, training_source
+    from archspec.training.runtime import ResumeMismatch, check_resume
 
     settings = launch.from_args(args)
     if problems := settings.problems():
@@ -92,10 +95,18 @@ def run_torchrun(args: argparse.Namespace, run_dir: str) -> int:
     if data is None:
         raise loaded.error("no data: give --data PATH or training.data.path", "")
     folder = Path(run_dir)
+    marks = fingerprint(report, loaded.recipe)
+    if args.resume:
+        try:
+            check_resume(folder, marks)
+        except ResumeMismatch as err:
+            print(f"archspec: error: {err}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / f"train_{report.name}.py"
     script.write_text(training_source(report, loaded.recipe, "torch"), encoding="utf-8")
     entry = [str(script), str(data), str(folder), *(["--resume"] if args.resume else [])]
+    os.environ[ENV_FINGERPRINT] = json.dumps(marks)  # the workers' state.json keeps it
     try:
         launch.run(settings, entry)
     except launch.LaunchError as err:
@@ -104,6 +115,8 @@ def run_torchrun(args: argparse.Namespace, run_dir: str) -> int:
     except KeyboardInterrupt:
         print(f"archspec: interrupted; resume with --resume {run_dir}", file=sys.stderr)
         return 130
+    finally:
+        os.environ.pop(ENV_FINGERPRINT, None)
     print(
         f"trained {report.name} on {settings.world_size} processes; wrote {folder}", file=sys.stderr
     )

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from archspec.cli import distributed
-from archspec.cli.common import EXIT_FAILED, EXIT_OK, add_spec_arguments
+from archspec.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, add_spec_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from archspec.passes.check import check
     from archspec.training.load import split_overrides
     from archspec.training.run import train
-    from archspec.training.runtime import NonFiniteLoss
+    from archspec.training.runtime import NonFiniteLoss, ResumeMismatch
 
     run_dir = args.resume or args.output
     if not run_dir:
@@ -55,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
             overrides=recipe_overrides,
             resume=bool(args.resume),
         )
+    except ResumeMismatch as err:
+        print(f"archspec: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except NonFiniteLoss as err:
         print(f"archspec: error: {err}", file=sys.stderr)
         return EXIT_FAILED

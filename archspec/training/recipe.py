@@ -168,7 +168,7 @@ class ReduceLROnPlateau(WithDelta):
 class EarlyStopping(WithDelta):
     """Keras's rule: stop when the monitored value has not improved for ``patience`` epochs
     (never after the first); ``restore_best_weights`` puts back the best epoch's weights at the
-    end of training."""
+    end of training (they are kept with the checkpoint, so a resumed run ends with them too)."""
 
     kind = "early_stopping"
     patience: int = Field(0, ge=0, description="Epochs without improvement before stopping.")

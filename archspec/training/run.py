@@ -7,7 +7,10 @@ seeded initial weights (the same in every backend) and the data is archspec's ow
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ from archspec.passes.check import Report
 from archspec.training.data import Dataset, load_data
 from archspec.training.load import LoadedRecipe, load_recipe
 from archspec.training.recipe import DataSpec, Recipe
-from archspec.training.runtime import read_state
+from archspec.training.runtime import check_resume, read_state
 
 TRAINING_BACKENDS = ("keras", "torch")
 
@@ -31,6 +34,37 @@ def training_source(report: Report, recipe: Recipe, backend: str) -> str:
         raise BackendError(f"training needs --backend keras or torch, not {backend!r}")
     module = importlib.import_module(f"archspec.backends.{backend}.training")
     return module.generate_training(report, recipe)
+
+
+# `archspec train --nproc` runs the script under torchrun; the script's recipe is the one the
+# command line made (--recipe, --set), which its main() cannot re-read: the command hands the
+# run's fingerprint down in this variable.
+ENV_FINGERPRINT = "ARCHSPEC_FINGERPRINT"
+# Keys a resumed run may change: more epochs extend a run; the data may have moved.
+RESUMABLE_CHANGES = ("recipe.epochs", "recipe.data.path")
+
+
+def fingerprint(report: Report, recipe: Recipe) -> dict[str, Any]:
+    """What a resumed run must share with the saved one: ``{"recipe.KEY": value}`` for every
+    recipe field (dotted) and ``{"spec.LAYER": hash}`` of each layer's op, fields and inputs."""
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}", inner)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(f"{prefix}.{index}", inner)
+        else:
+            flat[prefix] = value
+
+    walk("recipe", recipe.model_dump(mode="json", exclude_none=True))
+    for node in report.graph.nodes:
+        layer = [node.kind, node.op.model_dump(mode="json"), list(node.inputs)]
+        digest = hashlib.sha256(json.dumps(layer, sort_keys=True).encode()).hexdigest()
+        flat[f"spec.{node.name}"] = digest[:12]
+    return {k: v for k, v in flat.items() if k not in RESUMABLE_CHANGES}
 
 
 def initial_model(report: Report, backend: str, seed: int) -> Any:
@@ -61,13 +95,17 @@ def _fail(loaded: LoadedRecipe) -> Callable[[str, str], SpecError]:
 
 def prepare(
     spec: str | Path, backend: str, overrides: Mapping[str, Any], data: str | Path, seed: int
-) -> tuple[Any, Dataset]:
-    """(initial model, data) as ``archspec train`` makes them (used by a script's ``main``)."""
+) -> tuple[Any, Dataset, dict[str, Any]]:
+    """(initial model, data, fingerprint) as ``archspec train`` makes them (a script's
+    ``main`` uses them)."""
     from archspec.api import check, load
 
     report = check(load(spec, **overrides))
     loaded = load_recipe(report.graph, overrides={"seed": seed})
-    return initial_model(report, backend, seed), dataset(report, loaded, data)
+    model = initial_model(report, backend, seed)
+    given = os.environ.get(ENV_FINGERPRINT)
+    marks = json.loads(given) if given else fingerprint(report, loaded.recipe)
+    return model, dataset(report, loaded, data), marks
 
 
 def train(
@@ -97,6 +135,7 @@ def train(
 
     Raises:
         SpecError: a bad recipe or bad data, located.
+        ResumeMismatch: ``resume`` with another recipe or spec than the saved run's.
     """
     from archspec.api import check
 
@@ -109,6 +148,9 @@ def train(
     initial_epoch = int(read_state(run_dir).get("epoch", 0)) if resume else 0
     if resume and not initial_epoch:
         raise BackendError(f"nothing to resume in {run_dir}: no state.json from an earlier run")
+    marks = fingerprint(report, loaded.recipe)
+    if resume:
+        check_resume(run_dir, marks)  # before any model is built
     script = run_source(source, f"<archspec training: {report.name} ({backend})>", "archspec_train")
     model = initial_model(report, backend, loaded.recipe.seed)
     return script["train"](
@@ -118,4 +160,5 @@ def train(
         epochs=loaded.recipe.epochs,
         initial_epoch=initial_epoch,
         progress=progress,
+        fingerprint=marks,
     )

@@ -69,6 +69,32 @@ class EpochBatches(keras.utils.PyDataset):
         return x, np.eye(N_CLASSES, dtype="float32")[y]
 
 
+def current_lr(optimizer, learning_rate):
+    """The learning rate of the optimizer's last step."""
+    if callable(learning_rate):
+        return learning_rate(optimizer.iterations - 1)
+    return optimizer.learning_rate
+
+
+class Progress(keras.callbacks.Callback):
+    """The live line on a terminal (archspec's, as in the PyTorch script): the epoch's running
+    loss and metrics and the learning rate, redrawn in place every few steps."""
+
+    def __init__(self, log, learning_rate, steps):
+        super().__init__()
+        self.log, self.learning_rate, self.steps, self.epoch = log, learning_rate, steps, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.log.due(batch + 1, self.steps):
+            lr = current_lr(self.model.optimizer, self.learning_rate)
+            values = {key: float(value) for key, value in (logs or {}).items()}
+            lr = float(keras.ops.convert_to_numpy(lr))
+            self.log.step(self.epoch, batch + 1, self.steps, values, lr)
+
+
 class Log(keras.callbacks.Callback):
     """history.json and state.json after every epoch; the learning rate of the last step."""
 
@@ -81,10 +107,7 @@ class Log(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         optimizer = self.model.optimizer
-        if callable(self.learning_rate):
-            lr = self.learning_rate(optimizer.iterations - 1)
-        else:
-            lr = optimizer.learning_rate
+        lr = current_lr(optimizer, self.learning_rate)
         # ReduceLROnPlateau (which runs first) logs the rate before it lowers it.
         lr = logs.pop("learning_rate", lr)
         record = {"epoch": epoch + 1, **logs, "lr": float(keras.ops.convert_to_numpy(lr))}
@@ -92,6 +115,10 @@ class Log(keras.callbacks.Callback):
             self.log.save("last.keras", self.model.save)
             values = [v.numpy() for v in optimizer.variables]
             self.log.save("optimizer.npz", lambda path: np.savez(path, *values))
+            (stopper,) = [c for c in self.checkpoints if isinstance(c, keras.callbacks.EarlyStopping)]
+            if stopper.best_epoch == epoch:  # new best weights: kept for a resumed run
+                best = stopper.best_weights
+                self.log.save("early_stopping.npz", lambda path: np.savez(path, *best))
         state = {type(c).__name__: counters(c) for c in self.checkpoints}
         self.log.end_epoch(record, state)
 
@@ -104,16 +131,20 @@ def counters(callback):
 
 
 class Restore(keras.callbacks.Callback):
-    """On resume: the callbacks' counters as they were (Keras resets them at the start)."""
+    """On resume: the callbacks' counters as they were (Keras resets them at the start),
+    and EarlyStopping's best weights."""
 
-    def __init__(self, callbacks, state):
+    def __init__(self, callbacks, state, best_weights):
         super().__init__()
         self.callbacks, self.state = callbacks, state
+        self.best_weights = best_weights
 
     def on_train_begin(self, logs=None):
         for callback in self.callbacks:
             for key, value in self.state.get(type(callback).__name__, {}).items():
                 setattr(callback, key, value)
+            if isinstance(callback, keras.callbacks.EarlyStopping) and self.best_weights:
+                callback.best_weights = self.best_weights
 
 
 def make_callbacks(run_dir):
@@ -140,10 +171,21 @@ def make_callbacks(run_dir):
     return callbacks
 
 
-def train(model, data, run_dir, *, epochs=EPOCHS, initial_epoch=0, is_chief=True, progress=print):
+def train(
+    model,
+    data,
+    run_dir,
+    *,
+    epochs=EPOCHS,
+    initial_epoch=0,
+    is_chief=True,
+    progress=print,
+    fingerprint=None,
+):
     """Train ``model`` on ``data`` (an archspec Dataset); return the history, one dict per epoch.
 
-    With ``initial_epoch`` > 0 the run resumes from ``run_dir``'s last.keras and state.json.
+    With ``initial_epoch`` > 0 the run resumes from ``run_dir``'s last.keras and state.json,
+    refused when ``fingerprint`` (the recipe and spec) differs from the one saved there.
     """
     keras.utils.set_random_seed(SEED)
     augment, plain = pipeline(AUGMENTATION, True), pipeline(AUGMENTATION, False)
@@ -170,7 +212,9 @@ def train(model, data, run_dir, *, epochs=EPOCHS, initial_epoch=0, is_chief=True
         ],
     )
     callbacks = make_callbacks(run_dir)
+    log = RunLog(run_dir, epochs, initial_epoch, is_chief, progress, fingerprint)
     state = read_state(run_dir) if initial_epoch else {}
+    best_weights = []
     if initial_epoch:
         with warnings.catch_warnings():  # the optimizer's variables are restored below
             warnings.simplefilter("ignore", UserWarning)
@@ -179,7 +223,12 @@ def train(model, data, run_dir, *, epochs=EPOCHS, initial_epoch=0, is_chief=True
         with np.load(f"{run_dir}/optimizer.npz") as saved:
             for i, variable in enumerate(optimizer.variables):
                 variable.assign(saved[f"arr_{i}"])
-    log = RunLog(run_dir, epochs, initial_epoch, is_chief, progress)
+        with np.load(f"{run_dir}/early_stopping.npz") as saved:
+            best_weights = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    restore = Restore(callbacks, state, best_weights)
+    every = [*callbacks, Log(log, learning_rate, callbacks), restore]
+    if log.live:  # a terminal: the live progress line
+        every.append(Progress(log, learning_rate, steps))
     model.fit(
         EpochBatches(train_batches, initial_epoch, epochs - initial_epoch),
         steps_per_epoch=steps,
@@ -187,7 +236,7 @@ def train(model, data, run_dir, *, epochs=EPOCHS, initial_epoch=0, is_chief=True
         initial_epoch=initial_epoch,
         validation_data=EpochBatches(val_batches, 0, 1),
         shuffle=False,  # archspec's order: Keras would shuffle a PyDataset's batches
-        callbacks=[*callbacks, Log(log, learning_rate, callbacks), Restore(callbacks, state)],
+        callbacks=every,
         verbose=0,
     )
     return log.history
@@ -197,8 +246,8 @@ def main():
     """Train from scratch as `archspec train` does: same data, batches and initial weights."""
     from archspec.training.run import prepare
 
-    model, data = prepare(SPEC, "keras", OVERRIDES, sys.argv[1], SEED)
-    train(model, data, sys.argv[2])
+    model, data, fingerprint = prepare(SPEC, "keras", OVERRIDES, sys.argv[1], SEED)
+    train(model, data, sys.argv[2], fingerprint=fingerprint)
 
 
 if __name__ == "__main__":

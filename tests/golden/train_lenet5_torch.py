@@ -125,7 +125,9 @@ def record_logits(model):
 
 def measure(model, net, x, y, kept):
     """(loss including the layers' L2 terms, as Keras reports it; the metrics' hit counts)."""
-    x, y = torch.from_numpy(x).permute(0, 3, 1, 2), torch.from_numpy(y)
+    device = next(model.parameters()).device  # the rank's GPU, or the CPU
+    x = torch.from_numpy(x).to(device).permute(0, 3, 1, 2)
+    y = torch.from_numpy(y).to(device)
     net(x)
     logits = kept["logits"]
     loss = F.cross_entropy(logits, y, label_smoothing=LABEL_SMOOTHING) + model.regularization_loss()
@@ -134,10 +136,11 @@ def measure(model, net, x, y, kept):
     return loss, hits
 
 
-def run_epoch(model, net, batches, epoch, optimizer=None, scheduler=None, kept=None):
-    """One pass: training when an optimizer is given; means weighted by batch size."""
+def run_epoch(model, net, batches, epoch, optimizer=None, scheduler=None, kept=None, log=None):
+    """One pass: training when an optimizer is given; means weighted by batch size. With a
+    ``log``, the live line on a terminal (as in the Keras script) shows the running means."""
     totals, seen, lr = {}, 0, None
-    for x, y in batches.epoch(epoch):
+    for step, (x, y) in enumerate(batches.epoch(epoch), 1):
         if optimizer is not None:
             lr = optimizer.param_groups[0]["lr"]
             optimizer.zero_grad()
@@ -150,6 +153,9 @@ def run_epoch(model, net, batches, epoch, optimizer=None, scheduler=None, kept=N
         for key, value in {"loss": loss.item() * len(y), **hits}.items():
             totals[key] = totals.get(key, 0.0) + value
         seen += len(y)
+        if log is not None and log.due(step, len(batches)):
+            means = {key: value / seen for key, value in totals.items()}
+            log.step(epoch + 1, step, len(batches), means, lr)
     if batches.world > 1:  # every rank saw its share: the epoch's means are over all
         keys = list(totals)
         *sums, seen = distributed.all_sum([totals[key] for key in keys] + [seen])
@@ -169,12 +175,14 @@ def train(
     world=1,
     wrap=None,
     progress=print,
+    fingerprint=None,
 ):
     """Train ``model`` on ``data`` (an archspec Dataset); return the history, one dict per epoch.
 
     ``wrap(model)`` may return a wrapper to train through (e.g. DistributedDataParallel); rank
     ``rank`` of ``world`` takes its share of every batch; only ``is_chief`` writes files. With
-    ``initial_epoch`` > 0 the run resumes from ``run_dir``'s last.pt and state.pt.
+    ``initial_epoch`` > 0 the run resumes from ``run_dir``'s last.pt and state.pt, refused when
+    ``fingerprint`` (the recipe and spec) differs from the one saved there.
     """
     torch.manual_seed(SEED)
     augment, plain = pipeline(AUGMENTATION, True), pipeline(AUGMENTATION, False)
@@ -185,21 +193,25 @@ def train(
     optimizer, scheduler = make_optimizer(model.parameters(), len(train_batches))
     stopper = EarlyStopping()
     best = None
-    log = RunLog(run_dir, epochs, initial_epoch, is_chief, progress)
+    log = RunLog(run_dir, epochs, initial_epoch, is_chief, progress, fingerprint)
     if initial_epoch:
-        model.load_state_dict(torch.load(log.path("last.pt")))
-        state = torch.load(log.path("state.pt"), weights_only=False)
+        device = next(model.parameters()).device
+        model.load_state_dict(torch.load(log.path("last.pt"), map_location=device))
+        state = torch.load(log.path("state.pt"), map_location=device, weights_only=False)
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
         stopper.best, stopper.wait, stopper.best_epoch = state["early_stopping"]
+        stopper.best_weights = state["early_stopping_weights"]
         best = state["best"]
     kept = record_logits(model)
     net = wrap(model) if wrap else model
     for epoch in range(initial_epoch, epochs):
         log.begin_epoch()
         net.train()
-        record, lr = run_epoch(model, net, train_batches, epoch, optimizer, scheduler, kept)
+        record, lr = run_epoch(
+            model, net, train_batches, epoch, optimizer, scheduler, kept, log=log
+        )
         net.eval()
         with torch.no_grad():
             validation, _ = run_epoch(model, net, val_batches, 0, kept=kept)
@@ -210,6 +222,7 @@ def train(
         if scheduler is not None:
             state["scheduler"] = scheduler.state_dict()
         state["early_stopping"] = (stopper.best, stopper.wait, stopper.best_epoch)
+        state["early_stopping_weights"] = stopper.best_weights  # a resumed run ends with them too
         value = record["val_loss"]
         if improved(value, best, "min", 0.0):
             best = value
@@ -235,8 +248,9 @@ def main():
     from archspec.training.runtime import read_state
 
     world = distributed.World.from_env()  # torchrun's RANK and WORLD_SIZE; else one process
-    distributed.setup(world)  # gloo on CPU, nccl on GPU, every wait bounded
-    model, data = prepare(SPEC, "torch", OVERRIDES, sys.argv[1], SEED)
+    device = distributed.setup(world)  # gloo on CPU, nccl on GPU, every wait bounded
+    model, data, fingerprint = prepare(SPEC, "torch", OVERRIDES, sys.argv[1], SEED)
+    model.to(device)
     run_dir = sys.argv[2]
     initial_epoch = read_state(run_dir).get("epoch", 0) if "--resume" in sys.argv[3:] else 0
     train(
@@ -249,6 +263,7 @@ def main():
         is_chief=world.is_main,
         wrap=lambda model: distributed.wrap(model, world, SYNC_BATCH_NORM),
         progress=print if world.is_main else None,
+        fingerprint=fingerprint,
     )
     distributed.teardown()
 
