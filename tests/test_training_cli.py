@@ -236,3 +236,29 @@ def test_training_script_golden(backend: str) -> None:
     if os.environ.get("ARCHSPEC_ACCEPT"):
         golden.write_text(source, encoding="utf-8")
     assert golden.read_text(encoding="utf-8") == source, "ARCHSPEC_ACCEPT=1 refreshes it"
+
+
+def test_the_script_run_by_hand_reads_its_data_as_train_did(tmp_path):
+    """``--set training.data.*`` reaches the generated script: run by hand (or under torchrun)
+    it splits and scales the data as ``archspec train`` did, so the histories are equal."""
+    spec, data = write_spec(tmp_path), write_npz(tmp_path / "d.npz", n=40, scale=16.0)
+    sets = ["--set", "training.data.scale=16", "--set", "training.data.validation=0.25"]
+    argv = ["train", str(spec), "--backend", "torch", "--data", str(data), "-o"]
+    assert main([*argv, str(tmp_path / "by_train"), *sets]) == 0
+    script = tmp_path / "train_small.py"
+    assert (
+        main(["build", str(spec), "--backend", "torch", "--training", "-o", str(script), *sets])
+        == 0
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), str(data), str(tmp_path / "by_hand")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    by_train, by_hand = (
+        json.loads((tmp_path / run / "history.json").read_text()) for run in ("by_train", "by_hand")
+    )
+    assert by_hand == by_train

@@ -70,6 +70,9 @@ def context(report: Report, recipe: Recipe, backend: str) -> dict[str, Any]:
         "spec": Path(graph.filename).as_posix() if graph.filename != "<spec>" else "<spec>",
         "spec_name": Path(graph.filename).name,
         "overrides": dict(graph.overrides),
+        # how the data is read (split, scale), as the command line's recipe says: a script run
+        # by hand or under torchrun reads its data as `archspec train` did
+        "data_settings": recipe.data.model_dump(exclude={"path"}) if recipe.data else {},
         "epochs": recipe.epochs,
         "batch_size": recipe.batch_size,
         "seed": recipe.seed,

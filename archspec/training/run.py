@@ -94,14 +94,21 @@ def _fail(loaded: LoadedRecipe) -> Callable[[str, str], SpecError]:
 
 
 def prepare(
-    spec: str | Path, backend: str, overrides: Mapping[str, Any], data: str | Path, seed: int
+    spec: str | Path,
+    backend: str,
+    overrides: Mapping[str, Any],
+    data: str | Path,
+    seed: int,
+    data_settings: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Dataset, dict[str, Any]]:
     """(initial model, data, fingerprint) as ``archspec train`` makes them (a script's
-    ``main`` uses them)."""
+    ``main`` uses them). ``data_settings``: the script's own ``data:`` fields (split, scale),
+    which win over the spec's, since the script was made from the command line's recipe."""
     from archspec.api import check, load
 
     report = check(load(spec, **overrides))
-    loaded = load_recipe(report.graph, overrides={"seed": seed})
+    given_data = {f"data.{key}": value for key, value in (data_settings or {}).items()}
+    loaded = load_recipe(report.graph, overrides={"seed": seed, **given_data})
     model = initial_model(report, backend, seed)
     given = os.environ.get(ENV_FINGERPRINT)
     marks = json.loads(given) if given else fingerprint(report, loaded.recipe)

@@ -25,6 +25,7 @@ STEPS = (
     {"random_crop": {"padding": 2}},
 )
 OVERRIDES = {}
+DATA = {"validation": 0.2, "scale": 16.0}  # validation split and pixel scale of the data
 EPOCHS = 10
 BATCH_SIZE = 32
 SEED = 0
@@ -246,7 +247,7 @@ def main():
     """Train from scratch as `archspec train` does: same data, batches and initial weights."""
     from archspec.training.run import prepare
 
-    model, data, fingerprint = prepare(SPEC, "keras", OVERRIDES, sys.argv[1], SEED)
+    model, data, fingerprint = prepare(SPEC, "keras", OVERRIDES, sys.argv[1], SEED, DATA)
     train(model, data, sys.argv[2], fingerprint=fingerprint)
 
 

@@ -27,6 +27,7 @@ STEPS = (
     {"random_crop": {"padding": 2}},
 )
 OVERRIDES = {}
+DATA = {"validation": 0.2, "scale": 16.0}  # validation split and pixel scale of the data
 EPOCHS = 10
 BATCH_SIZE = 32
 SEED = 0
@@ -249,7 +250,7 @@ def main():
 
     world = distributed.World.from_env()  # torchrun's RANK and WORLD_SIZE; else one process
     device = distributed.setup(world)  # gloo on CPU, nccl on GPU, every wait bounded
-    model, data, fingerprint = prepare(SPEC, "torch", OVERRIDES, sys.argv[1], SEED)
+    model, data, fingerprint = prepare(SPEC, "torch", OVERRIDES, sys.argv[1], SEED, DATA)
     model.to(device)
     run_dir = sys.argv[2]
     initial_epoch = read_state(run_dir).get("epoch", 0) if "--resume" in sys.argv[3:] else 0
