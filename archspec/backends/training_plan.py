@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,19 @@ from archspec.passes.check import Report
 from archspec.training.recipe import Cosine, Recipe, TopK
 
 SOFTMAX = "softmax"
+
+
+Row = Callable[[Any], Any]
+
+
+def row(table: dict[str, Row], kind: str) -> Callable[[Row], Row]:
+    """Register the decorated function as ``table``'s row for recipe entry ``kind``."""
+
+    def register(function: Row) -> Row:
+        table[kind] = function
+        return function
+
+    return register
 
 
 def final_softmax(report: Report) -> tuple[str | None, bool]:

@@ -6,7 +6,6 @@ nothing is left to a Keras default. Framework-free: it writes text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from archspec.backends import training_plan as plan
@@ -14,17 +13,9 @@ from archspec.codegen.common import environment, pyrepr
 from archspec.passes.check import Report
 from archspec.training.recipe import Recipe
 
-Row = Callable[[Any], str]
-OPTIMIZERS: dict[str, Row] = {}
-SCHEDULES: dict[str, Row] = {}
-
-
-def row(table: dict[str, Row], kind: str) -> Callable[[Row], Row]:
-    def register(function: Row) -> Row:
-        table[kind] = function
-        return function
-
-    return register
+OPTIMIZERS: dict[str, plan.Row] = {}
+SCHEDULES: dict[str, plan.Row] = {}
+row = plan.row
 
 
 def call(function: str, **args: str) -> str:

@@ -9,7 +9,6 @@ multipliers of the step (0-based), stepped after every optimizer step. Framework
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from archspec.backends import training_plan as plan
@@ -17,17 +16,9 @@ from archspec.codegen.common import environment, pyrepr
 from archspec.passes.check import Report
 from archspec.training.recipe import Recipe
 
-Row = Callable[[Any], Any]
-OPTIMIZERS: dict[str, Row] = {}
-SCHEDULES: dict[str, Row] = {}
-
-
-def row(table: dict[str, Row], kind: str) -> Callable[[Row], Row]:
-    def register(function: Row) -> Row:
-        table[kind] = function
-        return function
-
-    return register
+OPTIMIZERS: dict[str, plan.Row] = {}
+SCHEDULES: dict[str, plan.Row] = {}
+row = plan.row
 
 
 def _call(cls: str, o: Any, **fields: Any) -> tuple[str, str]:
