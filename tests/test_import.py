@@ -147,11 +147,13 @@ def test_imported_resnet18_reads_like_the_hand_written_spec(tmp_path: Path) -> N
     spec = import_model(keras_file(graph, tmp_path / "r.keras")).spec
     assert "n_classes: 10" in spec and "units: $n_classes" in spec
     assert "input: {shape: $input_shape}" in spec
-    # two blocks (identity and downsampling BasicBlocks), called once per stage position
+    # two blocks (identity and downsampling BasicBlocks), called once per stage position;
+    # layer1_0, layer1_1 are one 0-based repeat
     assert (
-        spec.count("\n  - layer: {filters:") == 5
+        spec.count("\n  - layer: {filters:") == 4
         and spec.count("\n  - layer_downsample: {filters:") == 3
     )
+    assert "    name: layer1\n    repeat: {count: 2, first: 0}\n" in spec
     assert len(spec.splitlines()) < 100
     # pinned: ARCHSPEC_ACCEPT=1 refreshes it after an intended change of output
     golden = ROOT / "tests" / "golden" / "resnet18_imported.yaml"
@@ -237,7 +239,8 @@ def test_hand_written_torch_resnet18_imports_and_matches() -> None:
     assert_close(result)
     spec = result.spec
     # torchvision's module paths are the node names; the blocks read like specs/resnet18.yaml
-    assert "name: layer1_0" in spec and "name: layer2_0" in spec and "inputs: [bn2, input]" in spec
+    assert "name: layer2_0" in spec and "inputs: [bn2, input]" in spec
+    assert "    name: layer1\n    repeat: {count: 2, first: 0}\n" in spec  # layer1_0, layer1_1
     assert "global_avg_pool2d" in spec and "units: $n_classes" in spec
     assert result.report.trainable_params == sum(p.numel() for p in model.parameters())
 
@@ -434,6 +437,8 @@ def test_cli_list_supported_and_refusal_exit_codes(tmp_path: Path) -> None:
     assert listed.returncode == 0
     for row in ("keras  Conv2D", "onnx   Conv", "torch  aten.conv2d", "BatchNormalization"):
         assert row in listed.stdout
+    for row in ("torch  aten.conv_transpose2d", "onnx   ConvTranspose", "onnx   Resize"):
+        assert row in listed.stdout  # rows added with the transposed-conv and resize mappings
     (tmp_path / "bad.onnx").write_bytes(b"not a model")
     refused = subprocess.run(
         [sys.executable, "-m", "archspec", "import", str(tmp_path / "bad.onnx")],
@@ -499,3 +504,154 @@ def test_issue14_op_specs_round_trip_with_weights(name: str, tmp_path: Path) -> 
     result = import_model(tmp_path / "m.keras", verify=True)
     assert_close(result)
     assert canonical(result.report) == canonical(report)
+
+
+def test_keras_names_are_kept_exactly_in_blocks_and_repeats(tmp_path: Path) -> None:
+    """Keras's ``conv2_block1_1_conv`` is instance ``conv2_block1``, local ``1_conv``: every node
+    keeps the source's name, and ``conv2_block2, conv2_block3`` become a repeat from 2."""
+    import keras
+
+    layers = keras.layers
+    inputs = keras.Input((8, 8, 4), name="image")
+    x = layers.Conv2D(4, 1, name="stem")(inputs)
+    for index in (1, 2, 3):
+        name = f"conv2_block{index}"
+        y = layers.Conv2D(4, 3, padding="same", name=f"{name}_1_conv")(x)
+        y = layers.Activation("relu", name=f"{name}_1_relu")(y)
+        y = layers.Conv2D(4, 1, name=f"{name}_2_conv")(y)
+        shortcut = layers.Conv2D(4, 1, name=f"{name}_0_conv")(x) if index == 1 else x
+        x = layers.Add(name=f"{name}_add")([shortcut, y])
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    model = keras.Model(inputs, layers.Dense(3, name="predictions")(x))
+    model.save(tmp_path / "m.keras")
+    result = import_model(tmp_path / "m.keras", verify=True)
+    assert_close(result)
+    assert [layer.name for layer in result.report.layers[1:]] == [
+        layer.name for layer in model.layers[1:]
+    ]
+    assert 'name: "1_conv"' in result.spec
+    assert '    name: conv2_block\n    repeat: {count: 2, first: 2, separator: ""}\n' in result.spec
+
+
+def test_torch_runs_numbered_from_zero_become_one_repeat() -> None:
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Conv2d(3, 4, 1)
+            self.stage = nn.Sequential(
+                *[nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.ReLU()) for _ in range(3)]
+            )
+            self.head = nn.Linear(4 * 4 * 4, 2)
+
+        def forward(self, x):
+            return self.head(self.stage(self.stem(x)).flatten(1))
+
+    result = import_model(Net(), input_shape=(3, 4, 4), verify=True)
+    assert_close(result)
+    assert "    name: stage\n    repeat: {count: 3, first: 0}\n" in result.spec
+    assert [layer.name for layer in result.report.layers[1:5]] == [
+        "stem", "stage_0_0", "stage_0_1", "stage_1_0",
+    ]  # fmt: skip
+
+
+def test_torch_and_onnx_models_with_several_outputs_import(tmp_path: Path) -> None:
+    import torch
+    from torch import nn
+
+    class TwoHeads(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.mask = nn.Conv2d(4, 2, 1)
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            features = torch.relu(self.conv(x))
+            return self.fc(features.mean((2, 3))), self.mask(features)
+
+    torch.manual_seed(0)
+    model = TwoHeads().eval()
+    example = (torch.randn(1, 3, 6, 6),)
+    torch.export.save(torch.export.export(model, example), tmp_path / "net.pt2")
+    torch.onnx.export(model, example, tmp_path / "net.onnx", dynamo=False)
+    for source in (model, tmp_path / "net.pt2", tmp_path / "net.onnx"):
+        result = import_model(source, input_shape=(3, 6, 6), verify=True)
+        assert_close(result)  # every output compared, in the source's order
+        shapes = [tuple(s) for s in result.report.output_shapes.values()]
+        assert shapes == [(3,), (6, 6, 2)]
+        assert "\noutputs: [" in result.spec
+
+
+def test_transposed_convs_and_resizes_import_from_torch_and_onnx(tmp_path: Path) -> None:
+    """ConvTranspose2d in each padding form archspec's Keras crops can say, nearest and
+    bilinear upsampling; and the one common form Keras cannot say is refused by name."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.ConvTranspose2d(3, 4, 2, stride=2),  # valid
+        nn.ConvTranspose2d(4, 4, 4, stride=2, padding=1),  # same
+        nn.ConvTranspose2d(4, 4, 3, stride=2, output_padding=1),  # valid, output_padding 1
+        nn.ConvTranspose2d(4, 3, 3, padding=1, bias=False),  # same, stride 1
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Upsample(scale_factor=(1, 2), mode="bilinear"),
+        nn.ReLU(),
+    ).eval()
+    example = (torch.randn(1, 3, 3, 3),)
+    torch.onnx.export(model, example, tmp_path / "up.onnx", dynamo=False)
+    for source in (model, tmp_path / "up.onnx"):
+        result = import_model(source, input_shape=(3, 3, 3), verify=True)
+        assert_close(result)
+        assert result.spec.count("- conv2d_transpose: ") == 4
+        assert "interpolation: bilinear" in result.spec
+    odd = nn.Sequential(nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1))
+    with pytest.raises(
+        ModelImportError,
+        match=r"'conv_transpose2d_0' \(aten\.conv_transpose2d.*Keras's valid and same",
+    ):
+        import_model(odd, input_shape=(3, 4, 4))
+
+
+def test_torch_tokens_and_multihead_attention_import(tmp_path: Path) -> None:
+    """A ViT-style encoder: conv patches -> flatten(2).transpose(1, 2) tokens -> LayerNorm,
+    nn.MultiheadAttention, an MLP with residuals -> the first token -> head."""
+    import torch
+    from torch import nn
+
+    class Encoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.patch = nn.Conv2d(3, 8, 2, 2)
+            self.norm = nn.LayerNorm(8)
+            self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
+            self.mlp = nn.Linear(8, 8)
+            self.head = nn.Linear(8, 3)
+
+        def forward(self, x):
+            tokens = self.patch(x).flatten(2).transpose(1, 2)
+            y = self.norm(tokens)
+            tokens = tokens + self.attention(y, y, y, need_weights=False)[0]
+            tokens = tokens + torch.nn.functional.gelu(self.mlp(tokens))
+            return self.head(tokens[:, 0])
+
+    torch.manual_seed(0)
+    model = Encoder().eval()
+    torch.export.save(torch.export.export(model, (torch.randn(1, 3, 4, 4),)), tmp_path / "e.pt2")
+    for source in (model, tmp_path / "e.pt2"):
+        result = import_model(source, input_shape=(3, 4, 4), verify=True)
+        assert_close(result)
+        assert "- reshape: {target_shape: [4, 8]}" in result.spec
+        assert "- multi_head_attention: {num_heads: 2}\n    name: attention" in result.spec
+        assert result.report.trainable_params == sum(p.numel() for p in model.parameters())
+
+    class Softmaxed(nn.Module):
+        def forward(self, x):
+            return x.flatten(2).transpose(1, 2).softmax(-1)
+
+    with pytest.raises(
+        ModelImportError, match=r"'softmax' \(aten\.softmax.*on a \(N, L, D\) sequence"
+    ):
+        import_model(Softmaxed(), input_shape=(3, 4, 4))

@@ -8,13 +8,15 @@
    instance candidate, its layers named locally (``conv1``, ``pool``).
 3. Instances with the same local names, kinds, field keys and wiring are one block; field
    values that differ between instances become its arguments, the rest stay written in.
-4. Consecutive calls named ``base_1 ... base_N`` with equal arguments become ``repeat: N``.
+   A local name may start with a digit (``1_conv`` in ``conv2_block1``): names stay the source's.
+4. Consecutive calls named ``base_K ... base_K+N-1`` (or ``baseK ...``) with equal arguments
+   become one call with ``repeat:`` (its ``first`` and ``separator`` when not 1 and ``_``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from archspec.frontend.names import name_problem, node_name_problem
@@ -49,8 +51,9 @@ class Call:
     args: dict[str, Any]
     name: str
     repeat: int | None = None
+    first: int = 1  # the number the first repetition's name ends with
+    separator: str = "_"  # between the name and the number
     size: int = 0  # how many layers the call expands to
-    renamed: dict[str, str] = field(default_factory=dict)
 
 
 def segments(entries: list[Entry], input_name: str) -> list[list[int]]:
@@ -119,42 +122,36 @@ def find_blocks(entries: list[Entry], input_name: str) -> tuple[list[Entry | Cal
     by_shape: dict[Any, list[int]] = {}
     for number, (_, _, local) in enumerate(candidates):
         if local is not None:
-            by_shape.setdefault(_shape(local[0]), []).append(number)
+            by_shape.setdefault(_shape(local), []).append(number)
     blocks: dict[Any, Block] = {}
     used_names: set[str] = set()
     for shape, numbers in by_shape.items():
         if len(numbers) > 1:
-            instances = [candidates[n][2][0] for n in numbers]  # type: ignore[index]
+            instances = [candidates[n][2] for n in numbers]
             blocks[shape] = _make_block(instances, [candidates[n][0] for n in numbers], used_names)
     _distinguish(list(blocks.values()))
     top: list[Entry | Call] = []
     for key, indices, local in candidates:
-        block = blocks.get(_shape(local[0])) if local is not None else None
+        block = blocks.get(_shape(local)) if local is not None else None
         if block is None:
             top.extend(entries[i] for i in indices)
             continue
-        args = {arg: _arg_value(block, local[0], arg) for arg in block.args}
-        top.append(Call(block.name, args, key, size=len(indices), renamed=local[1]))
+        args = {arg: _arg_value(block, local, arg) for arg in block.args}  # type: ignore[arg-type]
+        top.append(Call(block.name, args, key, size=len(indices)))
     return _repeats(top), list(blocks.values())
 
 
-def _localise(
-    entries: list[Entry], indices: list[int], key: str
-) -> tuple[list[Entry], dict[str, str]] | None:
-    """The group's layers with block-local names (a digit-led local gets an ``n``), or None."""
+def _localise(entries: list[Entry], indices: list[int], key: str) -> list[Entry] | None:
+    """The group's layers with block-local names, or None. A local name may start with a
+    digit (``1_conv`` in instance ``conv2_block1``): the node keeps the source's full name."""
     if name_problem(key) or node_name_problem(key):
         return None
     local_of: dict[str, str] = {}
-    renamed: dict[str, str] = {}
     for i in indices:
-        rest = entries[i].name[len(key) + 1 :]
-        if not rest:
+        local = entries[i].name[len(key) + 1 :]
+        checked = entries[i].name if local[:1].isdigit() else local
+        if not local or node_name_problem(checked) or local == "input":
             return None
-        local = rest if not rest[0].isdigit() else "n" + rest
-        if node_name_problem(local) or local == "input":
-            return None
-        if local != rest:
-            renamed[entries[i].name] = f"{key}_{local}"
         local_of[entries[i].name] = local
     found = []
     for i in indices:
@@ -162,7 +159,7 @@ def _localise(
         # segments have one entry point: whatever is not local is the block's input
         inputs = [local_of.get(name, "input") for name in entry.inputs]
         found.append(Entry(local_of[entry.name], entry.kind, dict(entry.fields), inputs))
-    return found, renamed
+    return found
 
 
 def _shape(layers: list[Entry]) -> Any:
@@ -273,12 +270,15 @@ def _arg_value(block: Block, instance: list[Entry], arg: str) -> Any:
 
 
 def _repeats(top: list[Entry | Call]) -> list[Entry | Call]:
-    """Runs of two or more calls ``base_1 ... base_N`` with equal arguments -> ``repeat: N``."""
+    """Runs of two or more calls ``base_K ... base_K+N-1`` with equal arguments ->
+    ``repeat: N`` (K = 1) or ``repeat: {count: N, first: K}`` (torchvision's ``layer1_0``,
+    Keras's ``conv2_block2`` after a first block of another kind)."""
     found: list[Entry | Call] = []
     index = 0
     while index < len(top):
         item = top[index]
-        match = re.fullmatch(r"(.+)_1", item.name) if isinstance(item, Call) else None
+        match = _numbered(item.name) if isinstance(item, Call) else None
+        base, separator, first = match or ("", "_", 1)
         end = index + 1
         while (
             match
@@ -286,13 +286,20 @@ def _repeats(top: list[Entry | Call]) -> list[Entry | Call]:
             and isinstance(top[end], Call)
             and top[end].block == item.block  # type: ignore[union-attr]
             and top[end].args == item.args  # type: ignore[union-attr]
-            and top[end].name == f"{match.group(1)}_{end - index + 1}"
+            and top[end].name == f"{base}{separator}{first + end - index}"
         ):
             end += 1
         if end - index > 1:
-            renamed = {k: v for call in top[index:end] for k, v in call.renamed.items()}  # type: ignore[union-attr]
             size = sum(call.size for call in top[index:end])  # type: ignore[union-attr]
-            item = Call(item.block, item.args, match.group(1), end - index, size, renamed)  # type: ignore[union-attr]
+            item = Call(item.block, item.args, base, end - index, first, separator, size)  # type: ignore[union-attr]
         found.append(item)
         index = end
     return found
+
+
+def _numbered(name: str) -> tuple[str, str, int] | None:
+    """``layer1_0`` -> (``layer1``, ``_``, 0); ``conv2_block2`` -> (``conv2_block``, ``""``, 2)."""
+    found = re.fullmatch(r"(.+)(_)(0|[1-9]\d*)", name) or re.fullmatch(
+        r"(.*[^\d_])()(0|[1-9]\d*)", name
+    )
+    return (found.group(1), found.group(2), int(found.group(3))) if found else None

@@ -39,8 +39,8 @@ def channels_last(values: np.ndarray) -> np.ndarray:
     return np.moveaxis(values, 1, -1) if values.ndim > 2 else values
 
 
-def run_source(model: Any, batch: np.ndarray) -> np.ndarray:
-    """The source model's output (channels-last) for a channels-last batch."""
+def run_source(model: Any, batch: np.ndarray) -> Any:
+    """The source model's outputs (channels-last) for a channels-last batch."""
     if isinstance(model, str | Path):
         suffix = Path(model).suffix.lower()
         if suffix == ".keras":
@@ -52,25 +52,27 @@ def run_source(model: Any, batch: np.ndarray) -> np.ndarray:
 
             session = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
             name = session.get_inputs()[0].name
-            return batched(lambda x: session.run(None, {name: channels_first(x)})[0], batch)
+            return batched(lambda x: session.run(None, {name: channels_first(x)}), batch)
         import torch
 
         program = torch.export.load(str(model)).module()  # already in inference mode
         with torch.no_grad():
-            return batched(lambda x: program(torch.from_numpy(channels_first(x))).numpy(), batch)
+            return batched(lambda x: program(torch.from_numpy(channels_first(x))), batch)
     import torch
 
     with torch.no_grad():
-        return channels_last(model.eval()(torch.from_numpy(channels_first(batch))).numpy())
+        return batched(lambda x: model.eval()(torch.from_numpy(channels_first(x))), batch)
 
 
-def batched(run: Any, batch: np.ndarray) -> np.ndarray:
-    """``run`` on the whole batch, or one sample at a time where the source fixed its batch
-    size (exporters often do); the result channels-last."""
+def batched(run: Any, batch: np.ndarray) -> list[np.ndarray]:
+    """``run``'s outputs on the whole batch, or one sample at a time where the source fixed its
+    batch size (exporters often do); each channels-last."""
     try:
-        return channels_last(run(batch))
+        outputs = as_list(run(batch))
     except Exception:  # onnxruntime and torch.export guards raise their own kinds
-        return channels_last(np.concatenate([run(x[None]) for x in batch]))
+        samples = [as_list(run(x[None])) for x in batch]
+        outputs = [np.concatenate(parts) for parts in zip(*samples, strict=True)]
+    return [channels_last(o) for o in outputs]
 
 
 def run_build(backend: str, report: Any, weights: dict[str, list[Any]], batch: np.ndarray) -> Any:
@@ -89,25 +91,21 @@ def run_build(backend: str, report: Any, weights: dict[str, list[Any]], batch: n
             model.SerializeToString(), providers=["CPUExecutionProvider"]
         )
         name = session.get_inputs()[0].name
-        return batched(lambda x: session.run(None, {name: channels_first(x)})[0], batch)
+        return batched(lambda x: session.run(None, {name: channels_first(x)}), batch)
     import torch
 
     with torch.no_grad():
-        found = model.eval()(torch.from_numpy(channels_first(batch)))
-    return (
-        [channels_last(t.numpy()) for t in found]
-        if isinstance(found, tuple | list)
-        else (channels_last(found.numpy()))
-    )
+        return batched(lambda x: model.eval()(torch.from_numpy(channels_first(x))), batch)
 
 
 def as_list(outputs: Any) -> list[np.ndarray]:
     """One array per model output, whatever container the framework returned them in."""
     if isinstance(outputs, dict):
         outputs = list(outputs.values())
-    if isinstance(outputs, list | tuple):
-        return [np.asarray(o) for o in outputs]
-    return [np.asarray(outputs)]
+    if not isinstance(outputs, list | tuple):
+        outputs = [outputs]
+    # a torch tensor converts through .numpy(); Keras and ONNX give arrays
+    return [np.asarray(o.numpy() if hasattr(o, "detach") else o) for o in outputs]
 
 
 def compare_import(model: Any, result: Any, seed: int = 0) -> list[Difference]:

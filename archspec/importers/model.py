@@ -72,6 +72,18 @@ class Imported:
         return {layer.name: layer.weights for layer in self.layers if layer.weights}
 
 
+def several_outputs(outputs: list[str], source: str) -> tuple[str, list[str]]:
+    """A model's outputs (layer names, in order) as ``Imported``'s ``output`` and
+    ``extra_outputs``; refused when a spec's ``outputs:`` cannot say them."""
+    if not outputs:
+        raise ModelImportError(f"{source}: the model has no output")
+    if "input" in outputs:
+        raise ModelImportError(f"{source}: the model returns its input; outputs name layers")
+    if len(set(outputs)) != len(outputs):
+        raise ModelImportError(f"{source}: the model returns one layer twice ({outputs})")
+    return outputs[0], outputs[1:]
+
+
 def fold_global_pool(imported: Imported) -> None:
     """``adaptive_avg_pool2d(1)`` then ``flatten`` (torchvision's head) is one global pool."""
     users: dict[str, list[Layer]] = {}

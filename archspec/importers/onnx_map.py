@@ -13,6 +13,7 @@ from typing import Any
 from archspec.importers.model import Origin
 from archspec.importers.table import mapping
 from archspec.importers.torch_map import Result, conv_kernel, linear_kernel
+from archspec.importers.transposed import transpose_fields
 
 
 @dataclass
@@ -77,6 +78,62 @@ def _conv(n: Node) -> Result:
         {"filters": weight.shape[0], **fields, "groups": groups},
         [conv_kernel(weight), *extra],
     )
+
+
+@mapping(
+    "onnx",
+    "ConvTranspose",
+    ops="conv2d_transpose",
+    meaning="pads/output_padding that give Keras's crops; group 1",
+)
+def _conv_transpose(n: Node) -> Result:
+    weight, bias = n.constants[1], n.constants[2] if len(n.constants) > 2 else None
+    auto = n.attrs.get("auto_pad", "NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if weight is None or weight.ndim != 4 or int(n.attrs.get("group", 1)) != 1:
+        raise n.refuse("only ungrouped 2-D transposed convolutions with a constant kernel map")
+    if auto not in ("NOTSET", "", "VALID") or "output_shape" in n.attrs:
+        raise n.refuse(f"ConvTranspose with auto_pad={auto} or output_shape")
+    pads = list(n.attrs.get("pads", [0, 0, 0, 0]))
+    extra = list(n.attrs.get("output_padding", [0, 0]))
+    crops = [(b, e - o) for b, e, o in zip(pads[:2], pads[2:], extra, strict=True)]
+    strides = list(n.attrs.get("strides", [1, 1]))
+    dilation = list(n.attrs.get("dilations", [1, 1]))
+    return transpose_fields(
+        weight, bias, tuple(n.shapes[0][2:]), strides, dilation, crops, n.origin
+    )
+
+
+@mapping(
+    "onnx",
+    "Resize",
+    ops="upsampling2d",
+    meaning="integer H/W factors: nearest (asymmetric, floor) or linear (half_pixel)",
+)
+def _resize(n: Node) -> Result:
+    def text(key: str, default: str) -> str:
+        value = n.attrs.get(key, default)
+        return value.decode() if isinstance(value, bytes) else value
+
+    mode, where = text("mode", "nearest"), text("coordinate_transformation_mode", "half_pixel")
+    (height, width), (out_h, out_w) = n.shapes[0][2:], n.output_shape[2:]
+    if len(n.shapes[0]) != 4 or n.output_shape[:2] != n.shapes[0][:2]:
+        raise n.refuse("only resizing height and width maps")
+    if out_h % height or out_w % width:
+        raise n.refuse(f"resizing {height}x{width} -> {out_h}x{out_w} is not by integer factors")
+    nearest = mode == "nearest" and (where, text("nearest_mode", "round_prefer_floor")) == (
+        "asymmetric",
+        "floor",
+    )
+    # PyTorch's pytorch_half_pixel differs from half_pixel only for an output of length 1
+    linear = mode == "linear" and where in ("half_pixel", "pytorch_half_pixel")
+    if not (nearest or linear) or int(n.attrs.get("antialias", 0)):
+        raise n.refuse(
+            f"Resize mode={mode}, coordinate_transformation_mode={where}: archspec's upsampling2d "
+            "is nearest (asymmetric, floor) or bilinear (half_pixel)"
+        )
+    size = _int_or_pair([out_h // height, out_w // width])
+    return "upsampling2d", {"size": size, "interpolation": "nearest" if nearest else "bilinear"}, []
 
 
 @mapping("onnx", "Gemm", ops="dense", meaning="alpha = beta = 1, B transposed (torch's Linear)")
@@ -178,6 +235,23 @@ def _pool(n: Node) -> Result:
 )
 def _global_avg(n: Node) -> Result:
     return "adaptive_avg_pool2d", {"output_size": 1}, []
+
+
+@mapping(
+    "onnx",
+    "ReduceMean",
+    ops="global_avg_pool2d",
+    meaning="mean over H and W (keepdims: adaptive_avg_pool2d to 1x1)",
+)
+def _reduce_mean(n: Node) -> Result:
+    axes = n.constants[1] if len(n.constants) > 1 and n.constants[1] is not None else None
+    axes = list(n.attrs.get("axes", [])) if axes is None else [int(a) for a in axes]
+    rank = len(n.shapes[0])
+    if rank != 4 or sorted(a % rank for a in axes) != [2, 3]:
+        raise n.refuse(f"ReduceMean over axes {axes}: only the spatial mean maps")
+    if n.attrs.get("keepdims", 1):
+        return "adaptive_avg_pool2d", {"output_size": 1}, []
+    return "global_avg_pool2d", {}, []
 
 
 @mapping("onnx", "GlobalMaxPool", ops="global_max_pool2d", meaning="then a flatten of (C, 1, 1)")

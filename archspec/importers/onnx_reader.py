@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from archspec.frontend.names import node_name_problem
-from archspec.importers.model import Imported, Layer, ModelImportError, Origin, fold_global_pool
+from archspec.importers.model import (
+    Imported,
+    Layer,
+    ModelImportError,
+    Origin,
+    fold_global_pool,
+    several_outputs,
+)
 from archspec.importers.onnx_map import Node
 from archspec.importers.table import lookup
 
@@ -33,11 +40,8 @@ def read_onnx(path: Path) -> Imported:
         if node.op_type == "Constant":
             constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
     inputs = [i for i in graph.input if i.name not in constants]
-    if len(inputs) != 1 or len(graph.output) != 1:
-        raise ModelImportError(
-            f"{path}: {len(inputs)} inputs, {len(graph.output)} outputs; "
-            "archspec models have one of each"
-        )
+    if len(inputs) != 1:
+        raise ModelImportError(f"{path}: {len(inputs)} inputs; archspec models have one")
     shapes = {v.name: _dims(v) for v in [*graph.input, *graph.value_info, *graph.output]}
     shape = shapes[inputs[0].name]
     alias = {inputs[0].name: "input"}
@@ -80,9 +84,10 @@ def read_onnx(path: Path) -> Imported:
         if kind == "flatten":
             flat[name] = tuple(shapes[data[0]][1:])
     input_shape = [*shape[2:], shape[1]] if len(shape) > 2 else list(shape[1:])
-    output = alias[graph.output[0].name]
+    source = f"{path.name} (ONNX model)"
+    output, extra = several_outputs([alias[o.name] for o in graph.output], source)
     name = graph.name if graph.name not in ("", "main_graph", "torch_jit") else path.stem
-    imported = Imported(name, f"{path.name} (ONNX model)", "input", input_shape, layers, output)
+    imported = Imported(name, source, "input", input_shape, layers, output, extra_outputs=extra)
     fold_global_pool(imported)
     return imported
 

@@ -59,15 +59,15 @@ def import_model(
 
     imported = read_model(model, input_shape)
     avoid_helper_names(imported)
-    text, renamed = write_spec(imported, doc)
+    text = write_spec(imported, doc)
     try:
         report = check(load(text))
     except SpecError as err:  # the checker refuses what no layer mapping caught
-        raise _located(err, imported, renamed) from None
-    _same_layers(imported, report, renamed)
+        raise _located(err, imported) from None
+    _same_layers(imported, report)
     # float32, contiguous and writable (ONNX's arrays are read-only views of the file)
     weights = {
-        renamed.get(name, name): [np.array(a, dtype="float32") for a in arrays]
+        name: [np.array(a, dtype="float32") for a in arrays]
         for name, arrays in imported.weights().items()
     }
     result = ImportResult(text, report, weights, imported)
@@ -78,10 +78,10 @@ def import_model(
     return result
 
 
-def _located(err: SpecError, imported: Imported, renamed: dict[str, str]) -> ModelImportError:
+def _located(err: SpecError, imported: Imported) -> ModelImportError:
     """The checker's first complaint, blamed on the model's layer whose node it names."""
     message = err.diagnostics[0].message
-    by_node = {renamed.get(x.name, x.name): x for x in imported.layers}
+    by_node = {x.name: x for x in imported.layers}
     for diagnostic in err.diagnostics:
         for name, layer in by_node.items():
             if re.search(rf"'{re.escape(name)}'", diagnostic.message):
@@ -89,9 +89,9 @@ def _located(err: SpecError, imported: Imported, renamed: dict[str, str]) -> Mod
     return ModelImportError(f"archspec cannot express the model: {message}")
 
 
-def _same_layers(imported: Imported, report: Any, renamed: dict[str, str]) -> None:
+def _same_layers(imported: Imported, report: Any) -> None:
     """The written spec must expand to exactly the imported layers: same names, ops, wiring."""
-    expected = [(renamed.get(x.name, x.name), x.kind) for x in imported.layers]
+    expected = [(x.name, x.kind) for x in imported.layers]
     found = [(layer.name, layer.kind) for layer in report.layers[1:]]
     if sorted(expected) != sorted(found):
         missing = sorted(set(expected) - set(found))[:5]
@@ -101,8 +101,8 @@ def _same_layers(imported: Imported, report: Any, renamed: dict[str, str]) -> No
             f"(missing {missing}, unexpected {extra})"
         )
     for layer in imported.layers:
-        node = report.layer(renamed.get(layer.name, layer.name))
-        want = [renamed.get(n, n) for n in layer.inputs]
+        node = report.layer(layer.name)
+        want = list(layer.inputs)
         if list(node.node.inputs) != want:
             raise ModelImportError(
                 f"internal error: node {node.name!r} reads {list(node.node.inputs)}, "

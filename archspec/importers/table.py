@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 SOURCES = {
-    "keras": "archspec.importers.keras_map",
-    "torch": "archspec.importers.torch_map",
-    "onnx": "archspec.importers.onnx_map",
+    "keras": ("archspec.importers.keras_map",),
+    "torch": ("archspec.importers.torch_map", "archspec.importers.torch_tokens"),
+    "onnx": ("archspec.importers.onnx_map",),
 }
 
 
@@ -59,14 +59,16 @@ def mapping(
 
 def lookup(source: str, name: str) -> Mapping | None:
     """The entry for a construct, its source's mapping module loaded on first use."""
-    importlib.import_module(SOURCES[source])
+    for module in SOURCES[source]:
+        importlib.import_module(module)
     return TABLE.get((source, name))
 
 
 def supported() -> list[Mapping]:
     """Every entry of every source, sorted by source and name (no framework is imported)."""
-    for module in SOURCES.values():
-        importlib.import_module(module)
+    for modules in SOURCES.values():
+        for module in modules:
+            importlib.import_module(module)
     return sorted(TABLE.values(), key=lambda m: (m.source, m.name.lower()))
 
 

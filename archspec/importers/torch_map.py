@@ -18,6 +18,7 @@ import numpy as np
 
 from archspec.importers.model import Origin
 from archspec.importers.table import mapping
+from archspec.importers.transposed import transpose_fields
 
 Result = tuple[str, dict[str, Any], list[Any]] | None
 
@@ -32,6 +33,8 @@ class Call:
     output_shape: tuple[int, ...]
     origin: Origin
     flattened_from: tuple[int, ...] | None = None  # (C, H, W) when the input is a flat map
+    tokens: bool = False  # the input is (N, L, D), features last (else channels first)
+    tokens_out: bool | None = None  # set by an entry that changes the layout (a transpose)
 
     def refuse(self, message: str) -> Exception:
         return self.origin.error(message)
@@ -61,7 +64,7 @@ def conv_kernel(weight: np.ndarray) -> np.ndarray:
 )
 def _conv(c: Call) -> Result:
     if c.args.get("transposed"):
-        raise c.refuse("transposed convolution has no archspec op yet")
+        return _conv_transpose(c)
     weight, rank = c.arrays["weight"], len(c.shapes["input"]) - 2
     padding = c.args["padding"]
     if isinstance(padding, str):
@@ -87,6 +90,28 @@ def _conv(c: Call) -> Result:
     return kind, fields, [conv_kernel(weight), *bias]
 
 
+@mapping(
+    "torch",
+    "aten.conv_transpose2d",
+    ops="conv2d_transpose",
+    meaning="padding/output_padding that give Keras's crops; groups 1",
+)
+def _conv_transpose(c: Call) -> Result:
+    if c.args.get("groups", 1) != 1 or len(c.shapes["input"]) != 4:
+        raise c.refuse("only ungrouped 2-D transposed convolutions map")
+    padding, extra = _pair(c.args["padding"]), _pair(c.args["output_padding"])
+    crops = [(p, p - o) for p, o in zip(padding, extra, strict=True)]
+    return transpose_fields(
+        c.arrays["weight"],
+        c.arrays.get("bias"),
+        tuple(c.shapes["input"][2:]),
+        _pair(c.args["stride"]),
+        _pair(c.args["dilation"]),
+        crops,
+        c.origin,
+    )
+
+
 def linear_kernel(weight: np.ndarray, flattened_from: tuple[int, ...] | None) -> np.ndarray:
     """PyTorch ``(out, in)`` -> the IR's ``(in, out)``; after a flatten of a ``(C, H, W)`` map
     the rows come in (c, h, w) order and the IR's flatten is (h, w, c): reorder them."""
@@ -101,6 +126,14 @@ def linear_kernel(weight: np.ndarray, flattened_from: tuple[int, ...] | None) ->
 @mapping("torch", "aten.linear", ops="dense", meaning="weight (out, in) -> kernel (in, out)")
 def _linear(c: Call) -> Result:
     weight = c.arrays["weight"]
+    if len(c.shapes["input"]) == 3 and c.tokens:  # per position of a sequence
+        bias = c.arrays.get("bias")
+        fields = {"units": weight.shape[0], "use_bias": bias is not None}
+        return (
+            "dense",
+            fields,
+            [np.ascontiguousarray(weight.T), *([bias] if bias is not None else [])],
+        )
     if len(c.shapes["input"]) != 2:
         raise c.refuse(
             f"linear on a rank-{len(c.shapes['input'])} input (archspec's dense takes a flat input)"
@@ -140,8 +173,9 @@ def _batch_norm(c: Call) -> Result:
 @mapping("torch", "aten.layer_norm", ops="layer_norm", meaning="over the features of a flat input")
 def _layer_norm(c: Call) -> Result:
     shape = c.shapes["input"]
-    if len(shape) != 2 or list(c.args["normalized_shape"]) != [shape[-1]]:
-        raise c.refuse("layer norm over other than the features of a flat input")
+    flat_or_tokens = len(shape) == 2 or (len(shape) == 3 and c.tokens)
+    if not flat_or_tokens or list(c.args["normalized_shape"]) != [shape[-1]]:
+        raise c.refuse("layer norm over other than the features of a flat input or sequence")
     gamma, beta = c.arrays.get("weight"), c.arrays.get("bias")
     fields = {
         "epsilon": float(c.args["eps"]),
@@ -290,11 +324,14 @@ def _mean(c: Call) -> Result:
     "aten.view",
     "aten.reshape",
     "aten._unsafe_view",
-    ops="flatten",
-    meaning="to (batch, features) only",
+    ops="flatten, reshape",
+    meaning="to (batch, features); (N, C, H, W) -> (N, C, H*W) is reshape to (H*W, C) tokens",
 )
 def _flatten(c: Call) -> Result:
     shape = c.shapes["self"] if "self" in c.shapes else c.shapes["input"]
+    if len(shape) == 4 and c.output_shape == (*shape[:2], shape[2] * shape[3]):
+        # (N, C, H, W) -> (N, C, H*W): channels first, so the spec's (H*W, C) tokens
+        return "reshape", {"target_shape": [shape[2] * shape[3], shape[1]]}, []
     if len(c.output_shape) != 2 or c.output_shape[0] != shape[0]:
         raise c.refuse(
             f"reshape {shape} -> {c.output_shape}: only flattening to (batch, features) maps"

@@ -14,9 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from archspec.frontend.names import node_name_problem
-from archspec.importers.model import Imported, Layer, ModelImportError, Origin, fold_global_pool
+from archspec.importers.model import (
+    Imported,
+    Layer,
+    ModelImportError,
+    Origin,
+    fold_global_pool,
+    several_outputs,
+)
 from archspec.importers.table import lookup
+from archspec.importers.torch_attention import attention_groups, attention_layer
 from archspec.importers.torch_map import Call
+from archspec.importers.torch_tokens import TOKEN_OPS
 
 
 def read_pt2(path: Path) -> Imported:
@@ -80,7 +89,9 @@ def read_program(program: Any, source: str, name: str) -> Imported:
     alias: dict[str, str] = {}  # fx node name -> the layer (or input) that holds its value
     flat: dict[str, tuple[int, ...]] = {}  # layer name -> (C, H, W) it flattened
     layers: list[Layer] = []
-    input_name, input_shape, output = "input", [], None
+    input_name, input_shape, outputs = "input", [], []
+    groups = attention_groups(program.graph)
+    tokens: set[str] = set()  # fx nodes whose tensor is (N, L, D), features last
     for index, node in enumerate(program.graph.nodes):
         if node.op == "placeholder":
             if node.name == user_inputs[0]:
@@ -89,16 +100,27 @@ def read_program(program: Any, source: str, name: str) -> Imported:
                 alias[node.name] = input_name
             continue
         if node.op == "output":
-            outputs = [a for a in node.args[0] if a is not None]
-            if len(outputs) != 1:
-                raise ModelImportError(
-                    f"{source}: {len(outputs)} outputs; archspec models have one"
-                )
-            output = alias[outputs[0].name]
+            outputs = [alias[a.name] for a in node.args[0] if a is not None]
             continue
         if node.target is operator.getitem:
             if node.args[1] == 0:
                 alias[node.name] = alias[node.args[0].name]
+            continue
+        if node.name in groups:  # one nn.MultiheadAttention: its last call becomes the layer
+            group = groups[node.name]
+            if node is group.last:
+                claimed = names.claim(group.path.replace(".", "_"))
+                origin = Origin(claimed, "nn.MultiheadAttention", f"module {group.path!r}")
+                fields, weights, read = attention_layer(group, constants, origin)
+                if read.name not in tokens:
+                    raise origin.error("attention on other than a (N, L, D) batch_first input")
+                layers.append(
+                    Layer(
+                        claimed, "multi_head_attention", fields, [alias[read.name]], origin, weights
+                    )
+                )
+                alias[node.name] = claimed
+                tokens.add(node.name)
             continue
         op = _op_name(node)
         layer_name = names.of(node)
@@ -107,9 +129,16 @@ def read_program(program: Any, source: str, name: str) -> Imported:
         if found is None:
             raise origin.error(f"archspec has no op for {op} (archspec import --list-supported)")
         call = _call(node, constants, origin)
-        tensors = [alias[a.name] for a in _tensor_args(node, constants)]
+        reads = _tensor_args(node, constants)
+        tensors = [alias[a.name] for a in reads]
         call.flattened_from = flat.get(tensors[0]) if tensors else None
+        call.tokens = bool(reads) and reads[0].name in tokens
+        if call.tokens and op not in TOKEN_OPS:
+            raise origin.error(f"{op} on a (N, L, D) sequence has no mapping yet")
         result = found.convert(call)
+        rank_3 = len(call.output_shape) == 3
+        if (call.tokens if call.tokens_out is None else call.tokens_out) and rank_3:
+            tokens.add(node.name)
         if result is None:  # the identity: later calls read its input
             alias[node.name] = tensors[0]
             continue
@@ -122,7 +151,8 @@ def read_program(program: Any, source: str, name: str) -> Imported:
         source_shape = call.shapes.get("self") or call.shapes.get("input")
         if kind == "flatten" and source_shape is not None:
             flat[claimed] = tuple(source_shape[1:])
-    imported = Imported(name, source, input_name, input_shape, layers, output or input_name)
+    output, extra = several_outputs(outputs, source)
+    imported = Imported(name, source, input_name, input_shape, layers, output, extra_outputs=extra)
     fold_global_pool(imported)
     return imported
 

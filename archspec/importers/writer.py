@@ -94,8 +94,8 @@ def shared_values(entries: list[Entry]) -> dict[str, Any]:
     return found
 
 
-def write_spec(imported: Imported, doc: str = "") -> tuple[str, dict[str, str]]:
-    """The spec text, and the node name each renamed source layer got (most keep theirs)."""
+def write_spec(imported: Imported, doc: str = "") -> str:
+    """The spec text; every node keeps its source layer's name."""
     params: dict[str, Any] = {"input_shape": list(imported.input_shape)}
     counted = class_count_layer(imported)
     entries = []
@@ -107,7 +107,6 @@ def write_spec(imported: Imported, doc: str = "") -> tuple[str, dict[str, str]]:
         entries.append(Entry(layer.name, layer.kind, fields, list(layer.inputs)))
     params.update(shared_values(entries))
     top, blocks = find_blocks(entries, imported.input_name)
-    renamed = {k: v for item in top if isinstance(item, Call) for k, v in item.renamed.items()}
     lines = [
         SCHEMA_LINE,
         "archspec: 1",
@@ -119,13 +118,6 @@ def write_spec(imported: Imported, doc: str = "") -> tuple[str, dict[str, str]]:
         "",
         _input_line(imported),
     ]
-    if renamed:
-        old, new = next(iter(renamed.items()))
-        lines += [
-            "",
-            f"# {len(renamed)} layers renamed: a block-local name starts with a letter,",
-            f"# so a digit-led one gets an 'n' ({old} -> {new}).",
-        ]
     if blocks:
         lines += ["", "blocks:"]
         for block in blocks:
@@ -143,12 +135,12 @@ def write_spec(imported: Imported, doc: str = "") -> tuple[str, dict[str, str]]:
         lines += _entry_lines(item, inputs, previous, 2, item.name not in implicit)
         previous = item.name
     # outputs name nodes (full names), never a block call
-    outputs = [renamed.get(name, name) for name in imported.outputs]
+    outputs = imported.outputs
     if len(outputs) > 1:
         lines.append(f"outputs: {flow(outputs)}")
     elif imported.output != entries[-1].name:
         lines.append(f"output: {outputs[0]}")
-    return "\n".join(lines) + "\n", renamed
+    return "\n".join(lines) + "\n"
 
 
 def _identifier(name: str) -> str:
@@ -182,7 +174,8 @@ def _call_exits(top: list[Entry | Call], entries: list[Entry]) -> dict[str, str]
         position += item.size if isinstance(item, Call) else 1
         if isinstance(item, Call):
             last = entries[position - 1].name
-            found[last] = item.name if item.repeat is None else f"{item.name}_{item.repeat}"
+            number = item.first + item.repeat - 1 if item.repeat is not None else None
+            found[last] = item.name if number is None else f"{item.name}{item.separator}{number}"
     return found
 
 
@@ -233,7 +226,7 @@ def _entry_lines(
     pad = " " * indent
     lines = mapping_line(f"- {entry.kind}: ", non_default(entry.kind, entry.fields), indent)
     if named:
-        lines.append(f"{pad}  name: {entry.name}")
+        lines.append(f"{pad}  name: {scalar(entry.name)}")
     if inputs != [previous]:
         lines.append(f"{pad}  inputs: {flow(inputs)}")
     return lines
@@ -254,7 +247,11 @@ def _block_lines(block: Block) -> list[str]:
 
 def _call_lines(call: Call) -> list[str]:
     lines = mapping_line(f"- {call.block}: ", call.args, 2)
-    lines.append(f"    name: {call.name}")
-    if call.repeat is not None:
+    lines.append(f"    name: {scalar(call.name)}")
+    if call.repeat is not None and (call.first, call.separator) == (1, "_"):
         lines.append(f"    repeat: {call.repeat}")
+    elif call.repeat is not None:
+        fields = {"count": call.repeat, "first": call.first}
+        fields.update({"separator": ""} if call.separator == "" else {})
+        lines += mapping_line("repeat: ", fields, 4)
     return lines
