@@ -94,17 +94,20 @@ def is_chain(report: Report) -> bool:
 def table(report: Report, layout: str = "channels_last") -> tuple[list[str], list[list[str]]]:
     """Column names and one row of cells per layer; a DAG adds Keras's "Connected to" column."""
     header = list(HEADER)
-    rows = [
-        [
-            layer.name,
-            layer.kind,
-            layer.node.op.describe(),
-            shape_text(layer.output_shape, layout),
-            f"{layer.params:,}",
-            f"{layer.macs:,}",
-        ]
-        for layer in report.layers
-    ]
+    # NOTE: a long spec repeats a few ops (the loader shares one frozen op between layers
+    # with the same fields) and shapes: each is described once.
+    described: dict[int, str] = {}
+    shapes: dict[Shape, str] = {}
+    rows = []
+    for layer in report.layers:
+        op, shape = layer.node.op, layer.output_shape
+        text = described.get(id(op))
+        if text is None:
+            text = described[id(op)] = op.describe()
+        shown = shapes.get(shape)
+        if shown is None:
+            shown = shapes[shape] = shape_text(shape, layout)
+        rows.append([layer.name, layer.kind, text, shown, f"{layer.params:,}", f"{layer.macs:,}"])
     if not is_chain(report):
         header.append(CONNECTED)
         for row, layer in zip(rows, report.layers, strict=True):
@@ -148,44 +151,51 @@ def to_text(report: Report, layout: str = "channels_last", width: int | None = N
     """
     header, rows = table(report, layout)
     below: list[list[str]] = [[] for _ in rows]  # the cells moved under each row
+    widths = _widths(header, rows)  # a column leaving the grid leaves the others' widths
     for movable in ("Attributes", CONNECTED):
-        if width is None or _natural(header, rows) <= width:
+        if width is None or sum(widths) + 2 * (len(widths) - 1) <= width:
             break
         if movable in header:
             index = header.index(movable)
             header.pop(index)
+            widths.pop(index)
             for row, extra in zip(rows, below, strict=True):
                 cell = row.pop(index)
                 if cell:
                     extra.append(f"<- {cell}" if movable == CONNECTED else cell)
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    # NOTE: one format string for every row, and each distinct wrapped text wrapped once: a
+    # 50,000-layer spec repeats a few attribute lines.
+    template = "  ".join(
+        f"{{:>{size}}}" if name in NUMERIC else f"{{:<{size}}}"
+        for name, size in zip(header, widths, strict=True)
+    )
+    indent = " " * 4
+    wrap_width = (width or 100) - len(indent)
+    wrapped: dict[str, list[str]] = {}
 
     def line(row: list[str]) -> str:
-        cells = [
-            cell.rjust(width) if name in NUMERIC else cell.ljust(width)
-            for name, cell, width in zip(header, row, widths, strict=True)
-        ]
-        return "  ".join(cells).rstrip()
+        return template.format(*row).rstrip()
 
-    def lines(row: list[str], extra: list[str]) -> list[str]:
-        if not extra:
-            return [line(row)]
-        indent = " " * 4
-        wrapped = textwrap.wrap("  ".join(extra), width=(width or 100) - len(indent))
-        return [line(row), *(indent + part for part in wrapped)]
-
+    body: list[str] = []
+    for row, extra in zip(rows, below, strict=True):
+        body.append(line(row))
+        if extra:
+            text = "  ".join(extra)
+            parts = wrapped.get(text)
+            if parts is None:
+                parts = wrapped[text] = [
+                    indent + part for part in textwrap.wrap(text, width=wrap_width)
+                ]
+            body += parts
     rule = "-" * len(line(header))
-    body = [text for row, extra in zip(rows, below, strict=True) for text in lines(row, extra)]
     out = [f'Model: "{report.name}"', rule, line(header), rule, *body, rule]
     out += [f"{label}: {value}" for label, value in totals(report)]
     return "\n".join(out)
 
 
-def _natural(header: list[str], rows: list[list[str]]) -> int:
-    """The width of the plain table: each column as wide as its widest cell, two spaces apart."""
-    return sum(max(len(row[i]) for row in [header, *rows]) for i in range(len(header))) + 2 * (
-        len(header) - 1
-    )
+def _widths(header: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's width: its widest cell, header included."""
+    return [max(map(len, column)) for column in zip(header, *rows, strict=True)]
 
 
 def to_rich(report: Report, layout: str = "channels_last", width: int | None = None) -> Any:

@@ -98,6 +98,10 @@ class Expander:
         """Replace ``$name`` by the bound value, evaluate expressions (``$width * 2``) and
         interpolate ``${name}`` in strings."""
         self.budget.copied(1, self.top or (node.location, path))
+        if isinstance(node, YScalar):
+            value = node.value
+            if not isinstance(value, str) or ("$" not in value and "(" not in value):
+                return node  # most scalars: nothing to substitute
         if isinstance(node, YScalar) and isinstance(node.value, str) and "$" in node.value:
             match = _REF_RE.fullmatch(node.value)
             if match:
@@ -114,14 +118,20 @@ class Expander:
             return YScalar(node.location, text.replace("$$", "$"))
         if isinstance(node, YScalar) and isinstance(node.value, str) and "(" in node.value:
             return self.compute(node, env, path) if is_expression(node.value) else node
+        # NOTE: a collection in which nothing was substituted is returned as it is (nodes are
+        # never changed once parsed; a bound $param is shared the same way).
         if isinstance(node, YSeq):
             items = [
                 self.substitute(item, env, f"{path}[{i}]") for i, item in enumerate(node.items)
             ]
+            if all(new is old for new, old in zip(items, node.items, strict=True)):
+                return node
             return YSeq(node.location, items, param=node.param)
         if isinstance(node, YMap):
-            items = {k: self.substitute(v, env, f"{path}.{k}") for k, v in node.items.items()}
-            return YMap(node.location, items, node.key_locations, param=node.param)
+            fields = {k: self.substitute(v, env, f"{path}.{k}") for k, v in node.items.items()}
+            if all(fields[k] is v for k, v in node.items.items()):
+                return node
+            return YMap(node.location, fields, node.key_locations, param=node.param)
         return node
 
     def compute(self, node: YScalar, env: dict[str, YNode], path: str) -> YNode:
@@ -217,10 +227,12 @@ class Expander:
             )
             return previous
         kind = kinds[0]
-        times = self.repeat_count(item, env, path)
+        times, first, separator = self.repeat_count(item, env, path)
+        repeated = item.get("repeat") is not None
         for repetition in range(times):
             self.budget.step(self.top or (item.location, path))
-            name = self.local_name(item, env, path, times, repetition)
+            suffix = f"{separator}{first + repetition}" if repeated else None
+            name = self.local_name(item, env, path, suffix, scope.prefix)
             if kind in self.blocks:
                 previous = self.expand_block(
                     kind, item, env, scope, path, stack, previous, name, repetition
@@ -230,11 +242,30 @@ class Expander:
             self.guard_size(item.location, path)
         return previous
 
-    def repeat_count(self, item: YMap, env: dict[str, YNode], path: str) -> int:
+    def repeat_count(self, item: YMap, env: dict[str, YNode], path: str) -> tuple[int, int, str]:
+        """How many times an entry unrolls, the number its first copy's name ends with and
+        what joins name and number: ``repeat: 3`` names ``x_1 .. x_3``; ``repeat: {count: 2,
+        first: 0}`` names ``x_0, x_1`` (PyTorch's ``nn.Sequential``); ``separator: ""`` names
+        ``block2, block3`` (Keras's ``conv2_block2``)."""
         node = item.get("repeat")
         if node is None:
-            return 1
+            return 1, 1, "_"
         node = self.substitute(node, env, f"{path}.repeat")
+        first, separator = 1, "_"
+        if isinstance(node, YMap):
+            first = self.repeat_first(node, f"{path}.repeat")
+            separator = self.repeat_separator(node, f"{path}.repeat")
+            unknown = [k for k in node.items if k not in ("count", "first", "separator")]
+            for key in unknown:
+                self.error(
+                    f"unknown key '{key}' in repeat (count, first, separator)",
+                    node.key_locations[key],
+                    f"{path}.repeat.{key}",
+                )
+            if "count" not in node.items:
+                self.error("repeat needs a count", node.location, f"{path}.repeat")
+                return 1, first, separator
+            node = node.items["count"]  # substituted with its mapping
         value = node.value if isinstance(node, YScalar) else None
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             self.error(
@@ -242,7 +273,7 @@ class Expander:
                 node.location,
                 f"{path}.repeat",
             )
-            return 1
+            return 1, first, separator
         if value > MAX_NODES:
             self.error(
                 f"repeat {value:,} exceeds the limit of {MAX_NODES:,} layers",
@@ -250,11 +281,43 @@ class Expander:
                 f"{path}.repeat",
             )
             raise SpecError(self.diagnostics)
+        return value, first, separator
+
+    def repeat_separator(self, node: YMap, path: str) -> str:
+        found = node.get("separator")
+        value = "_" if found is None else found.value if isinstance(found, YScalar) else None
+        if value not in ("_", ""):
+            self.error(
+                f"repeat's separator must be '_' or '', got {_describe(found)}",  # type: ignore[arg-type]
+                found.location,  # type: ignore[union-attr]
+                f"{path}.separator",
+            )
+            return "_"
+        return value  # type: ignore[return-value]
+
+    def repeat_first(self, node: YMap, path: str) -> int:
+        found = node.get("first")
+        if found is None:
+            return 1
+        value = found.value if isinstance(found, YScalar) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            self.error(
+                f"repeat's first must be an int >= 0, got {_describe(found)}",
+                found.location,
+                f"{path}.first",
+            )
+            return 1
         return value
 
     def local_name(
-        self, item: YMap, env: dict[str, YNode], path: str, times: int, repetition: int
+        self,
+        item: YMap,
+        env: dict[str, YNode],
+        path: str,
+        suffix: str | None,
+        prefix: str = "",
     ) -> str | None:
+        """The entry's written name (``suffix`` added when it repeats), or None."""
         node = item.get("name")
         if node is None:
             return None
@@ -265,12 +328,25 @@ class Expander:
             if isinstance(value, str)
             else f"invalid name: expected a string, got {_describe(node)}"
         )
+        # NOTE: inside a block a local name may start with a digit (Keras's
+        # `conv2_block1_1_conv` is instance `conv2_block1`, local `1_conv`): the node's name is
+        # the full one, and that must still be a valid node name.
+        if problem and prefix and isinstance(value, str) and value[:1].isdigit():
+            problem = problem if node_name_problem(prefix + value) else None
         if problem:
             self.error(problem, node.location, f"{path}.name")
             return None
         # NOTE: any written `repeat:` suffixes, even `repeat: 1`, so that names never depend on
         # a count that a param may change (weights are loaded by name).
-        return f"{value}_{repetition + 1}" if item.get("repeat") is not None else value
+        if suffix is not None and suffix[:1].isdigit() and value[-1:].isdigit():
+            self.error(
+                f"repeat without a separator after '{value}', which ends in a digit, is "
+                f"ambiguous ('{value}{suffix}')",
+                node.location,
+                f"{path}.name",
+            )
+            return None
+        return f"{value}{suffix}" if suffix is not None else value
 
     def register(
         self, scope: _Scope, local: str | None, uid: int, where: Location, path: str

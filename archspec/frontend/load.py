@@ -89,7 +89,7 @@ def load(
             ]
         )
     try:
-        header = SpecHeader.model_validate(to_python(root), strict=True)
+        header = SpecHeader.model_validate(_header_data(root), strict=True)
     except ValidationError as err:
         problems = diagnostics_from(err, root, "", SpecHeader) + training_problems(root)
         raise SpecError(problems) from None
@@ -139,6 +139,18 @@ def load(
 def reload_with(graph: Graph, **overrides: Any) -> Graph:
     """The same spec loaded again with some params changed."""
     return load(graph.source_text, {**graph.overrides, **overrides}, graph.filename)
+
+
+def _header_data(root: YMap) -> dict[str, Any]:
+    """The header's plain data. The header takes ``layers`` as any non-empty list (the layers
+    are validated one by one later), so a list of layers goes in as placeholders: converting
+    50,000 layers to plain data only to accept them is most of the header's cost."""
+    return {
+        key: [None] * len(node.items)
+        if key == "layers" and isinstance(node, YSeq)
+        else to_python(node)
+        for key, node in root.items.items()
+    }
 
 
 def _expand(root: YMap, header: SpecHeader, expander: Expander) -> tuple[list[Entry], list[int]]:
@@ -225,8 +237,12 @@ def _validate_entries(
     counts (after expansion errors, a missing input is a consequence, not a new problem)."""
     nodes: dict[int, Node] = {}
     problems: list[Diagnostic] = []
+    validated: dict[tuple[type, str], Any] = {}
     for entry in entries:
-        if len({(d.location, d.message) for d in problems[-MAX_ERRORS:]}) >= MAX_ERRORS:
+        if (
+            problems
+            and len({(d.location, d.message) for d in problems[-MAX_ERRORS:]}) >= MAX_ERRORS
+        ):
             break  # "too many errors": SpecError says so
         cls = OPS.get(entry.kind)
         path = "input" if entry.uid == 0 else f"{entry.path}.{entry.kind}"
@@ -256,13 +272,19 @@ def _validate_entries(
                 )
             )
             continue
-        try:
-            # NOTE: strict, so that `true` or "3" is never read as the int 1 or 3.
-            op = cls.model_validate(to_python(entry.fields), strict=True)
-        except ValidationError as err:
-            found = diagnostics_from(err, entry.fields, path, cls)
-            problems += [replace(d, context=entry.context) for d in found]
-            continue
+        plain = to_python(entry.fields)
+        # NOTE: ops are frozen, so layers with the same fields share one validated op (a long
+        # spec repeats a few); the repr tells 1, 1.0 and true apart.
+        key = (cls, repr(plain))
+        op = validated.get(key)
+        if op is None:
+            try:
+                # NOTE: strict, so that `true` or "3" is never read as the int 1 or 3.
+                op = validated[key] = cls.model_validate(plain, strict=True)
+            except ValidationError as err:
+                found = diagnostics_from(err, entry.fields, path, cls)
+                problems += [replace(d, context=entry.context) for d in found]
+                continue
         locations, refs = _field_info(entry.fields)
         source = Source(entry.location, path, locations)
         inputs = tuple(entries[uid].name for uid in entry.inputs)  # type: ignore[misc]

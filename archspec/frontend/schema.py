@@ -113,8 +113,23 @@ def layer_schema() -> dict[str, Any]:
         "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
     }
     properties["repeat"] = {
-        "description": "Unroll this entry N times in a chain.",
-        "anyOf": [{"type": "integer", "minimum": 1}, REF],
+        "description": "Unroll this entry N times in a chain, named name_1 .. name_N "
+        "({count: N, first: 0} numbers them from 0, as nn.Sequential does; separator: '' "
+        "names them name1 .. nameN).",
+        "anyOf": [
+            {"type": "integer", "minimum": 1},
+            REF,
+            {
+                "type": "object",
+                "properties": {
+                    "count": {"anyOf": [{"type": "integer", "minimum": 1}, REF]},
+                    "first": {"anyOf": [{"type": "integer", "minimum": 0}, REF]},
+                    "separator": {"enum": ["_", ""]},
+                },
+                "required": ["count"],
+                "additionalProperties": False,
+            },
+        ],
     }
     taken = "|".join(re.escape(k) for k in [*OPS, *RESERVED_KEYS])
     block_key = f"^(?!(?:{taken})$){IDENTIFIER_RE.pattern[1:]}"

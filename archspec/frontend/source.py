@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from archspec.diagnostics import Diagnostic, Location, SpecError
-from archspec.frontend.compose import AliasUse, compose
+from archspec.frontend.compose import AliasUse, Unusual, compose, compose_plain
 from archspec.limits import MAX_INT_DIGITS, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 _STANDARD_TAGS = {
@@ -31,6 +31,7 @@ _STANDARD_TAGS = {
 _FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")  # used with fullmatch
 # NOTE: libyaml's parser, when PyYAML has it, reads a 10,000-layer spec ~20x faster.
 _FAST_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVER = yaml.resolver.Resolver()
 # YAML 1.1 line breaks that editors (and YAML 1.2) do not break lines at: inside a comment they
 # would end it and turn the rest into data nobody sees.
 _HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]")
@@ -104,6 +105,10 @@ def parse_yaml(text: str | bytes, filename: str) -> YNode:
         )
         raise SpecError([Diagnostic(message, text_location(filename, text, hidden.start()))])
     try:
+        return _plain(text, filename)
+    except Unusual:
+        pass  # aliases, tags or a problem: the full path below reads (and words) it
+    try:
         root, aliased = _compose(text, filename, _FAST_LOADER)
     except (yaml.YAMLError, ValueError):
         # The pure-Python parser words every error, so messages never depend on libyaml.
@@ -116,6 +121,29 @@ def parse_yaml(text: str | bytes, filename: str) -> YNode:
     if aliased:  # without aliases the converter's own count bounds the size
         _check_expanded_size(root, filename)
     return _Converter(filename).convert(root, depth=0)
+
+
+def _plain(text: str, filename: str) -> YNode:
+    """An ordinary document in one pass (frontend/compose.py), each distinct scalar read once:
+    its value depends only on its text, plainness and style."""
+    converter = _Converter(filename)
+    resolve = _RESOLVER.resolve
+
+    def read(event: Any) -> tuple[Any, str | None]:
+        tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, style=event.style)
+        try:
+            converter._check_tag(node)
+            return converter._scalar(node), event.style or None
+        except SpecError:
+            raise Unusual from None
+
+    def too_deep(mark: yaml.Mark) -> SpecError:
+        return _too_deep(filename, mark)
+
+    limits = (MAX_YAML_DEPTH, MAX_YAML_NODES)
+    make = (YScalar, YSeq, YMap, Location)
+    return compose_plain(text, _FAST_LOADER, limits, read, make, filename, too_deep)
 
 
 def text_location(filename: str, text: str, index: int) -> Location:
@@ -134,10 +162,14 @@ def _compose(text: str, filename: str, loader: type) -> tuple[yaml.Node | None, 
     """
 
     def too_deep(mark: yaml.Mark) -> SpecError:
-        where = _location(filename, mark)
-        return SpecError([Diagnostic(f"spec nests deeper than {MAX_YAML_DEPTH} levels", where)])
+        return _too_deep(filename, mark)
 
     return compose(text, loader, MAX_YAML_DEPTH, too_deep)
+
+
+def _too_deep(filename: str, mark: yaml.Mark) -> SpecError:
+    where = _location(filename, mark)
+    return SpecError([Diagnostic(f"spec nests deeper than {MAX_YAML_DEPTH} levels", where)])
 
 
 def _yaml_diagnostic(err: yaml.YAMLError, text: str, filename: str) -> Diagnostic:

@@ -155,15 +155,33 @@ def check(graph: Graph, max_params: int = DEFAULT_MAX_PARAMS) -> Report:
     shapes: dict[str, Shape] = {}
     layers: list[LayerReport] = []
     problems: list[Diagnostic] = []
+    trainable_sum = frozen_sum = macs_sum = 0
+    # NOTE: an op's rules depend only on its (frozen) fields and its input shapes, and the
+    # loader gives layers with the same fields one op: a long spec repeats a few such layers,
+    # each worked out once (only when it passes). The graph keeps every op alive, so ids hold.
+    known: dict[tuple[object, ...], tuple[Shape, tuple[Weight, ...], int, int, int]] = {}
     for node in graph.nodes:
-        if any(name not in shapes for name in node.inputs):
+        try:
+            inputs = tuple([shapes[name] for name in node.inputs])
+        except KeyError:
             continue  # an input already failed and was reported
-        inputs = tuple(shapes[name] for name in node.inputs)
+        key = (id(node.op), inputs)
+        found = known.get(key)
+        if found is not None:
+            output, weights, macs, trainable, frozen = found
+            shapes[node.name] = output
+            layer = LayerReport(node, inputs, output, weights, macs)
+            layer.__dict__.update(trainable_params=trainable, non_trainable_params=frozen)
+            trainable_sum += trainable
+            frozen_sum += frozen
+            macs_sum += macs
+            layers.append(layer)
+            continue
         try:
             output = node.op.output_shape(inputs)
-            if any(size <= 0 for size in output):
-                raise ShapeError(f"output shape {output} has an empty axis (input {inputs})")
-            if any(size > MAX_DIMENSION for size in output):
+            if output and (min(output) <= 0 or max(output) > MAX_DIMENSION):
+                if any(size <= 0 for size in output):
+                    raise ShapeError(f"output shape {output} has an empty axis (input {inputs})")
                 raise ShapeError(f"shape {output} has an axis over {MAX_DIMENSION:,}")
             weights = tuple(node.op.weights(inputs))
         except ShapeError as err:
@@ -173,10 +191,28 @@ def check(graph: Graph, max_params: int = DEFAULT_MAX_PARAMS) -> Report:
             problems.append(Diagnostic(err.message, node.source.locate(field), path, hint))
             continue
         shapes[node.name] = output
-        layers.append(LayerReport(node, inputs, output, weights, node.op.macs(inputs, output)))
+        macs = node.op.macs(inputs, output)
+        layer = LayerReport(node, inputs, output, weights, macs)
+        # NOTE: the counts are computed here, in one plain loop, and stored where the cached
+        # properties keep them (a cached property's first read is slow on a 50,000-layer spec).
+        trainable = frozen = 0
+        for weight in weights:
+            if weight.trainable:
+                trainable += weight.size
+            else:
+                frozen += weight.size
+        layer.__dict__.update(trainable_params=trainable, non_trainable_params=frozen)
+        trainable_sum += trainable
+        frozen_sum += frozen
+        macs_sum += macs
+        layers.append(layer)
+        known[key] = (output, weights, macs, trainable, frozen)
     if problems:
         raise SpecError(problems)
     report = Report(graph, tuple(layers))
+    report.__dict__.update(
+        trainable_params=trainable_sum, non_trainable_params=frozen_sum, macs=macs_sum
+    )
     if report.total_params > max_params:
         # Point at the layer that holds the most: that is the line to change.
         biggest = max(report.layers, key=lambda layer: layer.params)

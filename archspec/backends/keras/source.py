@@ -13,6 +13,7 @@ import textwrap
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from archspec.backends import BackendError
 from archspec.backends.keras.calls import Call, Ref, Values, layout_node
@@ -51,9 +52,39 @@ class Statement:
 def custom_layers(report: Report) -> list[str]:
     """archspec's own Keras layer classes the model needs (none: stock Keras layers only, so a
     saved ``.keras`` file loads with plain ``keras.models.load_model``)."""
-    _, calls = statements(report, frozenset())
-    used = {c.func for c in calls}
+    # NOTE: `archspec check` asks this of every spec: lowering alone answers it, without the
+    # layout and comments `statements` writes, and a node lowered without helper layers stands
+    # for every node with the same (frozen, shared) op and input shapes, unless its row asked
+    # about the input's range (a long spec repeats a few such nodes).
+    taken = {n.name for n in report.graph.nodes}
+    positive = _AskedRanges(report)
+    used: set[str] = set()
+    seen: set[tuple[Any, ...]] = set()
+    for layer in report.layers[1:]:
+        key = (id(layer.node.op), layer.input_shapes)  # the op is alive: its id holds
+        if key in seen:
+            continue
+        positive.asked = False
+        calls = lower(layer, frozenset(), positive)  # type: ignore[arg-type]
+        _check_helpers(layer, calls, taken)
+        used.update(c.func for c in _nested(calls))
+        if len(calls) == 1 and not positive.asked:  # no helper, and not about its input
+            seen.add(key)
     return [name for name in CUSTOM_LAYERS if name in used]
+
+
+class _AskedRanges:
+    """``non_negative(graph)``, worked out when a row first asks (few do), noting each ask."""
+
+    def __init__(self, report: Report) -> None:
+        self.report, self.asked = report, False
+        self.found: frozenset[str] | None = None
+
+    def __contains__(self, name: str) -> bool:
+        self.asked = True
+        if self.found is None:
+            self.found = non_negative(self.report.graph)
+        return name in self.found
 
 
 def generate(report: Report, standalone: bool = True) -> str:
@@ -142,12 +173,7 @@ def statements(report: Report, free: frozenset[str]) -> tuple[list[Statement], l
     positive = non_negative(report.graph)
     for layer in report.layers[1:]:
         calls = lower(layer, free, positive)
-        for helper in calls[:-1]:
-            if helper.name in taken:
-                raise BackendError(
-                    f"node {layer.name!r} needs a helper layer named {helper.name!r}, but a node "
-                    "has that name; rename that node"
-                )
+        _check_helpers(layer, calls, taken)
         made += _nested(calls)
         target = variables[layer.name]
         sources = [variables[name] for name in layer.node.inputs]
@@ -160,6 +186,15 @@ def statements(report: Report, free: frozenset[str]) -> tuple[list[Statement], l
             source = into
         out.append(Statement(_comment(layer), code, layer.node.source.path.split("]")[0]))
     return out, made
+
+
+def _check_helpers(layer: LayerReport, calls: list[Call], taken: set[str]) -> None:
+    for helper in calls[:-1]:
+        if helper.name in taken:
+            raise BackendError(
+                f"node {layer.name!r} needs a helper layer named {helper.name!r}, but a node "
+                "has that name; rename that node"
+            )
 
 
 def _nested(calls: list[Call]) -> list[Call]:
