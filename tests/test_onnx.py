@@ -31,8 +31,8 @@ torch = pytest.importorskip("torch")
 
 from archspec.backends import onnx as onnx_backend  # noqa: E402
 from archspec.backends import torch as torch_backend  # noqa: E402
-from archspec.backends.onnx.weights import cf_shape  # noqa: E402
 from archspec.backends.onnx.lowering import LOWERINGS  # noqa: E402
+from archspec.backends.onnx.weights import cf_shape  # noqa: E402
 
 ALL_OPS = """
 archspec: 1

@@ -12,10 +12,9 @@ import pytest
 from pydantic import BaseModel
 
 from archspec.cli import main
-from archspec.ops import reference
 from archspec.diagnostics import SpecError
-from archspec.ops import OPS
 from archspec.frontend.load import load
+from archspec.ops import OPS, reference
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

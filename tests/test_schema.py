@@ -16,10 +16,10 @@ import pytest
 
 import archspec
 from archspec.cli import main
-from archspec.frontend.schema import schema_text, spec_schema
 from archspec.diagnostics import SpecError
-from archspec.ops import OPS
+from archspec.frontend.schema import schema_text, spec_schema
 from archspec.frontend.source import parse_yaml, to_python
+from archspec.ops import OPS
 from tests.conftest import ROOT, SPECS
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../archspec.schema.json"

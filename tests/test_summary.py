@@ -16,8 +16,8 @@ import sys
 import pytest
 
 import archspec
-from archspec.display import summary
 from archspec.cli import main
+from archspec.display import summary
 from archspec.passes.check import Report
 from tests.conftest import ROOT
 

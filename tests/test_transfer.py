@@ -19,8 +19,8 @@ from test_torch_ops import CASES
 
 import archspec
 from archspec.backends import BackendError
-from archspec.verify import keras_outputs, torch_outputs
 from archspec.passes.check import Report
+from archspec.verify import keras_outputs, torch_outputs
 
 SPECS = sorted((Path(__file__).resolve().parents[1] / "specs").glob("*.yaml"))
 TOLERANCE = 1e-4
