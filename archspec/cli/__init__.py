@@ -1,8 +1,9 @@
 """The ``archspec`` command line: one module per command, registered in ``COMMANDS``.
 
 Each command module ``archspec.cli.<name>`` (``<name>_`` for a Python keyword, e.g.
-``import_``) defines ``add_arguments(parser)`` and ``run(args) -> exit status``. Only the chosen command's module is imported, so ``archspec
---help`` and ``archspec check`` load no code they do not use (and never a framework).
+``import_``) defines ``add_arguments(parser)`` and ``run(args) -> exit status``. Only the chosen
+command's module is imported, so ``archspec --help`` and ``archspec check`` load no code they do
+not use (and never a framework).
 """
 
 from __future__ import annotations
