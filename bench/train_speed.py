@@ -10,11 +10,18 @@ into its callbacks (Keras) or its batch source (PyTorch); the hand-written run u
 model, stock Adam and pre-made batches (Keras: ``fit`` on numpy arrays; PyTorch: a loop over
 ready tensors). Data wait (PyTorch) is the time the loop blocks on archspec's prefetching batch
 source; for Keras it is the time spent producing batches, an upper bound (tf.data reads ahead).
+
+Mixed precision and channels-last (the recipe's ``precision`` and ``channels_last``): with a GPU
+present, archspec's step is also timed with ``--precision`` (default there: mixed_float16) and,
+in PyTorch, ``--channels-last``, each reported as a speed-up over its float32 step. Without a GPU
+these runs are skipped with a note unless asked for (mixed_bfloat16 and channels-last run on CPUs;
+mixed_float16 needs a GPU).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import tempfile
 import time
 
@@ -26,7 +33,7 @@ STEP_GOAL = 0.97  # archspec's step speed / hand-written, at least
 WAIT_GOAL = 0.05  # fraction of step time spent waiting for data, at most
 
 
-def setup(backend: str, size: int, batch: int, steps: int):
+def setup(backend: str, size: int, batch: int, steps: int, **settings: object):
     import archspec
     from archspec.codegen.common import run_source
     from archspec.training.data import Dataset
@@ -36,7 +43,7 @@ def setup(backend: str, size: int, batch: int, steps: int):
     graph = archspec.load(SPECS / "alexnet.yaml", input_shape=[size, size, 3])
     report = archspec.check(graph)
     recipe = load_recipe(
-        graph, overrides={"batch_size": batch, "callbacks": {}, "epochs": 1}
+        graph, overrides={"batch_size": batch, "callbacks": {}, "epochs": 1, **settings}
     ).recipe
     rng = np.random.default_rng(0)
     n = batch * steps
@@ -44,11 +51,19 @@ def setup(backend: str, size: int, batch: int, steps: int):
     y = rng.integers(0, 10, n)
     data = Dataset(x, y, x[:batch], y[:batch])
     script = run_source(training_source(report, recipe, backend), "<bench>", "bench_train")
-    return report, data, script, lambda: initial_model(report, backend, 0)
+    lowering = importlib.import_module(f"archspec.backends.{backend}.training")
+    gpu = lowering.has_gpu()
+
+    def fresh():
+        with lowering.building(recipe.precision):  # Keras: under the mixed policy
+            model = initial_model(report, backend, 0)
+        return model.to("cuda") if backend == "torch" and gpu else model
+
+    return report, data, script, fresh
 
 
 def torch_times(
-    report, data, script, fresh, batch: int, warmup: int, hand_first: bool
+    report, data, script, fresh, batch: int, warmup: int, hand_first: bool, with_hand: bool = True
 ) -> dict[str, float]:
     marks: list[float] = []
     waits: list[float] = []
@@ -75,7 +90,11 @@ def torch_times(
         with tempfile.TemporaryDirectory() as run_dir:
             script["train"](fresh(), data, run_dir, epochs=1, progress=None)
 
-    hand = run_in_order(run_ours, lambda: hand_torch(fresh(), data, batch), hand_first)
+    if with_hand:
+        hand = run_in_order(run_ours, lambda: hand_torch(fresh(), data, batch), hand_first)
+    else:
+        run_ours()
+        hand = [float("nan")] * (warmup + 1)
     script["Batches"] = base
     ours = np.diff(marks)[warmup:]
     wait = sum(waits[warmup + 1 :]) / sum(ours)
@@ -98,10 +117,11 @@ def hand_torch(model, data, batch: int) -> list[float]:
     import torch.nn.functional as F
 
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    device = next(model.parameters()).device
     batches = [
         (
-            torch.from_numpy(data.x_train[i : i + batch]).permute(0, 3, 1, 2),
-            torch.from_numpy(data.y_train[i : i + batch]),
+            torch.from_numpy(data.x_train[i : i + batch]).permute(0, 3, 1, 2).to(device),
+            torch.from_numpy(data.y_train[i : i + batch]).to(device),
         )
         for i in range(0, len(data.x_train), batch)
     ]
@@ -117,7 +137,7 @@ def hand_torch(model, data, batch: int) -> list[float]:
 
 
 def keras_times(
-    report, data, script, fresh, batch: int, warmup: int, hand_first: bool
+    report, data, script, fresh, batch: int, warmup: int, hand_first: bool, with_hand: bool = True
 ) -> dict[str, float]:
     import keras
 
@@ -156,10 +176,58 @@ def keras_times(
         hand_keras(fresh(), data, batch, StepTimer())
         timed["hand"] = list(steps)
 
-    run_in_order(run_ours, run_hand, hand_first)
+    if with_hand:
+        run_in_order(run_ours, run_hand, hand_first)
+    else:
+        run_ours()
+        timed["hand"] = [float("nan")] * (warmup + 1)
     script["make_callbacks"], script["EpochBatches"] = made, base
     ours = median(timed["ours"][warmup:])
     return {"ours": ours, "hand": median(timed["hand"][warmup:]), "wait": median(produce) / ours}
+
+
+def speedups(args: argparse.Namespace, warmup: int, steps: int) -> list[Result]:
+    """archspec's step with mixed precision / channels-last against its float32 step (ratio of
+    step speeds, > 1 is faster). Without a GPU, run only when asked for (else a note)."""
+    backend = args.backend
+    gpu = importlib.import_module(f"archspec.backends.{backend}.training").has_gpu()
+    precision = args.precision or ("mixed_float16" if gpu else None)
+    channels_last = args.channels_last or (gpu and backend == "torch")
+    mixed = precision not in (None, "float32")
+    variants: dict[str, dict[str, object]] = {}
+    if mixed:
+        variants[f"precision {precision}"] = {"precision": precision}
+    if channels_last and backend == "torch":
+        variants["channels_last"] = {"channels_last": True}
+        if mixed:
+            both = {"precision": precision, "channels_last": True}
+            variants[f"{precision} + channels_last"] = both
+    if not variants:
+        print(
+            f"note: mixed precision and channels-last not benchmarked for {backend}: no GPU here "
+            "(--precision mixed_bfloat16 / --channels-last run them on CPU anyway)",
+            flush=True,
+        )
+        return []
+    if precision == "mixed_float16" and not gpu:
+        print("note: --precision mixed_float16 needs a GPU: skipped", flush=True)
+        return []
+    measure = torch_times if backend == "torch" else keras_times
+
+    def step(**settings: object) -> float:
+        found = setup(backend, args.input, args.batch, steps, **settings)
+        return measure(*found, args.batch, warmup, False, with_hand=False)["ours"]
+
+    base = median([step() for _ in range(args.rounds)])
+    command = f"python -m bench.train_speed --backend {backend}"
+    results = []
+    for name, settings in variants.items():
+        took = median([step(**settings) for _ in range(args.rounds)])
+        detail = f"{name}: {took:.4f} s/step, float32 {base:.4f} s/step"
+        print(detail, flush=True)
+        name = f"train step {backend} {name}"
+        results.append(Result(name, base / took, "x", "reported", True, detail, command))
+    return results
 
 
 def hand_keras(model, data, batch: int, timer) -> None:
@@ -184,6 +252,16 @@ def main() -> None:
     parser.add_argument("--input", type=int, default=224, help="image side (alexnet: 224)")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (median)")
+    parser.add_argument(
+        "--precision",
+        choices=["float32", "mixed_float16", "mixed_bfloat16"],
+        help="also time this precision (default with a GPU: mixed_float16; none without)",
+    )
+    parser.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="also time PyTorch in channels-last memory format (default with a GPU)",
+    )
     args = parser.parse_args()
     warmup, timed = (1, 3) if args.quick else (2, 6)
     found = setup(args.backend, args.input, args.batch, warmup + timed + 1)
@@ -219,6 +297,7 @@ def main() -> None:
             "fraction of step time",
             command,
         ),
+        *speedups(args, warmup, warmup + timed + 1),
     ):
         print(result.to_json_line(), flush=True)
 

@@ -95,6 +95,8 @@ def context(report: Report, recipe: Recipe, backend: str) -> dict[str, Any]:
         "softmax": softmax,
         "label_smoothing": recipe.loss.chosen().label_smoothing,
         "sync_batch_norm": recipe.sync_batch_norm,
+        "precision": recipe.precision,
+        "channels_last": recipe.channels_last,
         "metrics": metric_names(recipe),
         "optimizer": optimizer,
         "schedule": schedule,

@@ -313,6 +313,19 @@ class Recipe(BaseModel):
         description="Data-parallel runs (--nproc, --devices): BatchNorm statistics over the "
         "global batch, as one process computes them; false: each replica's own share.",
     )
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = Field(
+        "float32",
+        description="float32, or mixed: layers compute in float16/bfloat16 while the variables "
+        "and the optimizer stay float32, and the final softmax and the loss are computed in "
+        "float32; mixed_float16 scales the loss (dynamically) against underflow and needs a GPU; "
+        "mixed_bfloat16 runs on CPUs too.",
+    )
+    channels_last: bool = Field(
+        False,
+        description="PyTorch: the model and the batches in torch.channels_last memory format "
+        "(faster convolutions on GPUs; the same function). Keras: a no-op, its images are "
+        "channels-last already.",
+    )
 
     @model_validator(mode="after")
     def _plateau_needs_constant(self) -> Recipe:

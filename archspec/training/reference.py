@@ -76,7 +76,7 @@ def _fields(cls: type[BaseModel]) -> list[tuple[str, str, str, str]]:
 
 def _top_level() -> list[str]:
     """The recipe's own scalar keys (the sections are listed below them)."""
-    keys = ("batch_size", "epochs", "seed", "sync_batch_norm")
+    keys = ("batch_size", "epochs", "seed", "sync_batch_norm", "precision", "channels_last")
     rows = [row for row in _fields(Recipe) if row[0] in keys]
     lines = _columns([row[:3] for row in rows], "  ")
     out = []

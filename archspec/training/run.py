@@ -67,6 +67,10 @@ def fingerprint(report: Report, recipe: Recipe) -> dict[str, Any]:
     return {k: v for k, v in flat.items() if k not in RESUMABLE_CHANGES}
 
 
+def _has_gpu(backend: str) -> bool:
+    return bool(importlib.import_module(f"archspec.backends.{backend}.training").has_gpu())
+
+
 def initial_model(report: Report, backend: str, seed: int) -> Any:
     """The live model with archspec's seeded initial weights (equal in every backend)."""
     from archspec.api import build
@@ -151,6 +155,12 @@ def train(
     keys.update({k: v for k, v in (("epochs", epochs), ("seed", seed)) if v is not None})
     loaded = load_recipe(report.graph, recipe, keys)
     source = training_source(report, loaded.recipe, backend)
+    if loaded.recipe.precision == "mixed_float16" and not _has_gpu(backend):
+        raise loaded.error(
+            f"precision mixed_float16 needs a GPU, and {backend} sees none here",
+            "precision",
+            "use mixed_bfloat16, which runs on CPUs too, or float32",
+        )
     the_data = dataset(report, loaded, data)
     initial_epoch = int(read_state(run_dir).get("epoch", 0)) if resume else 0
     if resume and not initial_epoch:
@@ -159,7 +169,9 @@ def train(
     if resume:
         check_resume(run_dir, marks)  # before any model is built
     script = run_source(source, f"<archspec training: {report.name} ({backend})>", "archspec_train")
-    model = initial_model(report, backend, loaded.recipe.seed)
+    lowering = importlib.import_module(f"archspec.backends.{backend}.training")
+    with lowering.building(loaded.recipe.precision):  # Keras: under the mixed policy
+        model = initial_model(report, backend, loaded.recipe.seed)
     return script["train"](
         model,
         the_data,

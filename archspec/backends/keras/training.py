@@ -6,6 +6,8 @@ nothing is left to a Keras default. Framework-free: it writes text.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from archspec.backends import training_plan as plan
@@ -147,9 +149,33 @@ def _warmup(s: Any) -> str:
     )
 
 
+def has_gpu() -> bool:
+    """Whether TensorFlow sees a GPU (mixed_float16 needs one)."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+@contextmanager
+def building(precision: str) -> Iterator[None]:
+    """Keras's global dtype policy set to ``precision`` while the model is built (its layers
+    take the policy then), and put back after, so other models built in-process stay float32."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def generate_training(report: Report, recipe: Recipe) -> str:
     """The standalone Keras training script (compile + fit with callbacks)."""
     values = plan.context(report, recipe, "keras")
+    # mixed precision: the output layer (and the logits layer behind a softmax) stay float32
+    output = report.graph.output
+    values["float32_layers"] = sorted({output, values["logits"] or output})
     values["optimizer_call"] = OPTIMIZERS[values["optimizer"].kind](values["optimizer"])
     values["schedule_expr"] = SCHEDULES[values["schedule"].kind](values["schedule"])
     return environment("keras").get_template("train.py.j2").render(**values)

@@ -9,6 +9,8 @@ multipliers of the step (0-based), stepped after every optimizer step. Framework
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from archspec.backends import training_plan as plan
@@ -94,6 +96,20 @@ def _cosine(s: Any) -> list[str]:
 @row(SCHEDULES, "warmup")
 def _warmup(s: Any) -> list[str]:
     return [f"return min(step / ({s.epochs} * steps_per_epoch), 1.0)"]
+
+
+def has_gpu() -> bool:
+    """Whether a CUDA device is present (mixed_float16 needs one)."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@contextmanager
+def building(precision: str) -> Iterator[None]:
+    """Where archspec builds the model for a run: PyTorch builds float32 whatever the
+    precision (autocast acts in the loop)."""
+    yield
 
 
 def generate_training(report: Report, recipe: Recipe) -> str:
