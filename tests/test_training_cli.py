@@ -42,6 +42,23 @@ def write_npz(path: Path, n: int = 24, classes: int = 3, scale: float = 1.0) -> 
     return path
 
 
+def assert_ruff_clean(script: Path) -> None:
+    """``ruff check`` and ``ruff format --check`` pass on a generated script, run from the
+    script's own folder, where archspec is an installed (third-party) package."""
+    common = ["--isolated", "--line-length", "100", "--target-version", "py311"]
+    for command in (
+        ["check", *common, "--select", "E,F,W,I,B,UP,SIM,RUF"],
+        ["format", "--check", *common],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, str(script)],
+            capture_output=True,
+            text=True,
+            cwd=script.parent,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 def errors(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     status = main(list(argv))
     return status, capsys.readouterr().err
@@ -198,19 +215,7 @@ def test_build_training_writes_the_script_train_runs(tmp_path, backend):
     graph = archspec.load(spec)
     expected = training_source(archspec.check(graph), load_recipe(graph).recipe, backend)
     assert out.read_text() == expected
-    # From the script's own folder, where archspec is an installed (third-party) package.
-    common = ["--isolated", "--line-length", "100", "--target-version", "py311"]
-    for command in (
-        ["check", *common, "--select", "E,F,W,I,B,UP,SIM,RUF"],
-        ["format", "--check", *common],
-    ):
-        done = subprocess.run(
-            [sys.executable, "-m", "ruff", *command, str(out)],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    assert_ruff_clean(out)
 
 
 GOLDEN = Path(__file__).parent / "golden"

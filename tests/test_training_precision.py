@@ -5,8 +5,6 @@ the generated scripts (with the new lines) stay ruff-clean."""
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ from archspec.backends.torch.training import has_gpu
 from archspec.cli import main
 from archspec.training.load import load_recipe
 from archspec.training.run import training_source
+from tests.test_training_cli import assert_ruff_clean
 
 SPEC = """archspec: 1
 name: tiny
@@ -112,15 +111,4 @@ def test_generated_scripts_with_precision_are_ruff_clean(
     assert ("GradScaler" in source) == (backend == "torch" and precision == "mixed_float16")
     out = tmp_path / f"train_{backend}.py"
     out.write_text(source, encoding="utf-8")
-    common = ["--isolated", "--line-length", "100", "--target-version", "py311"]
-    for command in (
-        ["check", *common, "--select", "E,F,W,I,B,UP,SIM,RUF"],
-        ["format", "--check", *common],
-    ):
-        done = subprocess.run(
-            [sys.executable, "-m", "ruff", *command, str(out)],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    assert_ruff_clean(out)
